@@ -3,6 +3,8 @@ module github.com/gonicorn/gonicorn
 go 1.26.8
 
 require (
+	github.com/go-chi/chi/v5 v5.2.1 // indirect
+	github.com/gorilla/websocket v1.5.3 // indirect
 	github.com/mattn/go-colorable v0.1.14 // indirect
 	github.com/mattn/go-isatty v0.0.20 // indirect
 	github.com/panjf2000/ants/v2 v2.12.1 // indirect
