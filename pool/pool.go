@@ -1,0 +1,228 @@
+package pool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/ants/v2"
+	"github.com/rs/zerolog"
+)
+
+// ErrOverload is returned by Submit when every handler slot is busy.
+var ErrOverload = errors.New("pool: every handler slot is busy")
+
+// Job is one request's work.
+type Job interface {
+	// Run serves the request on a pool goroutine; ctx ends at the deadline, or
+	// earlier when the Job's Cancel func is called (the client went away).
+	Run(ctx context.Context)
+	// Expired is called once, from a timer goroutine, when the deadline passes before
+	// Run returns. The context is already done when it is called.
+	Expired()
+	// Recovered is called on the pool goroutine after Run panicked, with the panic
+	// value; the pool has already logged the stack (except for http.ErrAbortHandler).
+	Recovered(v any)
+	// String describes the request for the log of stuck handlers ("GET /x from ip:port").
+	String() string
+}
+
+// Stuck is a handler still running past its deadline.
+type Stuck struct {
+	What    string        // the Job's description
+	Overdue time.Duration // how long past its deadline
+}
+
+// Pool runs Jobs on a bounded set of goroutines.
+type Pool struct {
+	workers *ants.PoolWithFunc
+	size    int
+	timeout time.Duration
+	log     zerolog.Logger
+
+	running atomic.Int64
+	overdue atomic.Int64
+
+	stuckMu sync.Mutex
+	stuck   map[*task]struct{}
+
+	tasks sync.Pool
+}
+
+// New makes a pool of size goroutines whose Jobs get timeout each (0: no deadline).
+func New(size int, timeout time.Duration, log zerolog.Logger) (*Pool, error) {
+	if size <= 0 {
+		return nil, fmt.Errorf("pool: size must be positive, got %d", size)
+	}
+	p := &Pool{size: size, timeout: timeout, log: log, stuck: make(map[*task]struct{})}
+	w, err := ants.NewPoolWithFunc(size, p.run,
+		ants.WithNonblocking(true),
+		ants.WithExpiryDuration(10*time.Second),
+		ants.WithLogger(antsLogger{log}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("pool: starting ants: %w", err)
+	}
+	p.workers = w
+	return p, nil
+}
+
+// task carries one Job through the pool. Tasks are reused unless their timer fired.
+type task struct {
+	pool  *Pool
+	job   Job
+	ctx   *reqContext
+	timer *time.Timer
+	state atomic.Int32 // taskRunning → taskDone or taskExpired
+}
+
+const (
+	taskRunning int32 = iota
+	taskDone
+	taskExpired
+)
+
+// CancelFunc ends a submitted Job's context early (the connection went away).
+type CancelFunc func()
+
+// Submit starts j on a pool goroutine, with a context whose values come from parent.
+// It never blocks: a full pool returns ErrOverload. The returned handle cancels the
+// Job's context early.
+func (p *Pool) Submit(parent context.Context, j Job) (*Handle, error) {
+	t, _ := p.tasks.Get().(*task)
+	if t == nil {
+		t = &task{pool: p}
+	}
+	t.job = j
+	t.state.Store(taskRunning)
+	ctx := &reqContext{parent: parent}
+	if p.timeout > 0 {
+		ctx.deadline = time.Now().Add(p.timeout)
+	}
+	t.ctx = ctx
+	p.running.Add(1)
+	if err := p.workers.Invoke(t); err != nil {
+		p.running.Add(-1)
+		t.job, t.ctx = nil, nil
+		p.tasks.Put(t)
+		if errors.Is(err, ants.ErrPoolOverload) {
+			return nil, ErrOverload
+		}
+		return nil, fmt.Errorf("pool: submit: %w", err)
+	}
+	return (*Handle)(ctx), nil
+}
+
+// Handle lets the submitter cancel a running Job's context.
+type Handle reqContext
+
+// Cancel ends the Job's context with context.Canceled, if it has not ended yet.
+func (h *Handle) Cancel() { (*reqContext)(h).cancel(&errCanceled) }
+
+func (p *Pool) run(arg any) {
+	t := arg.(*task)
+	if p.timeout > 0 {
+		if t.timer == nil {
+			t.timer = time.AfterFunc(p.timeout, t.expire)
+		} else {
+			t.timer.Reset(p.timeout)
+		}
+	}
+	defer p.finish(t)
+	t.job.Run(t.ctx)
+}
+
+func (p *Pool) finish(t *task) {
+	if v := recover(); v != nil {
+		if v != http.ErrAbortHandler {
+			p.log.Error().Str("request", t.job.String()).Str("panic", fmt.Sprint(v)).
+				Bytes("stack", debug.Stack()).Msg("handler panicked")
+		}
+		t.job.Recovered(v)
+	}
+	p.running.Add(-1)
+	reusable := t.timer == nil || t.timer.Stop()
+	if !t.state.CompareAndSwap(taskRunning, taskDone) {
+		// The deadline fired first: this task was counted overdue.
+		p.overdue.Add(-1)
+		p.stuckMu.Lock()
+		delete(p.stuck, t)
+		p.stuckMu.Unlock()
+		reusable = false
+	}
+	t.ctx.cancel(&errCanceled)
+	if reusable {
+		t.job, t.ctx = nil, nil
+		p.tasks.Put(t)
+	}
+}
+
+// expire runs on a timer goroutine when a task's deadline passes.
+func (t *task) expire() {
+	if !t.state.CompareAndSwap(taskRunning, taskExpired) {
+		return
+	}
+	p := t.pool
+	p.overdue.Add(1)
+	p.stuckMu.Lock()
+	p.stuck[t] = struct{}{}
+	p.stuckMu.Unlock()
+	t.ctx.cancel(&errDeadline)
+	t.job.Expired()
+}
+
+// Running returns how many Jobs are running now.
+func (p *Pool) Running() int { return int(p.running.Load()) }
+
+// Overdue returns how many running Jobs are past their deadline.
+func (p *Pool) Overdue() int { return int(p.overdue.Load()) }
+
+// Size returns the number of handler slots.
+func (p *Pool) Size() int { return p.size }
+
+// Healthy reports false when every slot is held by a handler past its deadline: the
+// worker can no longer serve anything and should be replaced.
+func (p *Pool) Healthy() bool { return p.overdue.Load() < int64(p.size) }
+
+// Stuck lists the Jobs running past their deadline, most overdue first.
+func (p *Pool) Stuck() []Stuck {
+	now := time.Now()
+	p.stuckMu.Lock()
+	out := make([]Stuck, 0, len(p.stuck))
+	for t := range p.stuck {
+		out = append(out, Stuck{What: t.job.String(), Overdue: now.Sub(t.ctx.deadline)})
+	}
+	p.stuckMu.Unlock()
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].Overdue > out[j-1].Overdue; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+// Close stops the pool's idle goroutines; running Jobs finish on their own.
+func (p *Pool) Close() { p.workers.Release() }
+
+// Wait waits until no Job runs or ctx ends.
+func (p *Pool) Wait(ctx context.Context) error {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for p.running.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("pool: %d handlers still running: %w", p.running.Load(), ctx.Err())
+		case <-tick.C:
+		}
+	}
+	return nil
+}
+
+type antsLogger struct{ log zerolog.Logger }
+
+func (l antsLogger) Printf(format string, args ...any) { l.log.Warn().Msgf("ants: "+format, args...) }
