@@ -1,0 +1,99 @@
+package supervisor
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+)
+
+// A binary upgrade, as Gunicorn does it: USR2 starts a new master from the binary on
+// disk, which inherits the listeners (fds from 3, described in its environment),
+// writes PIDFILE.2 and starts its own workers beside the old ones. The operator then
+// sends WINCH to the old master (its workers stop gracefully) and TERM (it exits
+// without removing unix socket files the new master still serves). The new master
+// notices that its parent changed, and moves PIDFILE.2 to PIDFILE.
+
+// upgradePidSuffix is appended to the pidfile of a master that is not yet promoted.
+const upgradePidSuffix = ".2"
+
+// startNewMaster execs the binary on disk as a new master inheriting the listeners.
+// Its exit is posted as an eventMasterExit.
+func (m *Master) startNewMaster() (*os.Process, error) {
+	cmd := exec.Command(m.exe, m.args...)
+	cmd.Dir = m.dir
+	cmd.Env = upgradeEnviron(m.environ, m.pid, m.opts.ListenerDesc, len(m.opts.Listeners))
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.ExtraFiles = m.opts.Listeners
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start new master %s: %w", m.exe, err)
+	}
+	go func() {
+		st, _ := cmd.Process.Wait()
+		m.post(event{kind: eventMasterExit, pid: cmd.Process.Pid, status: exitStatusOf(st)})
+	}()
+	return cmd.Process, nil
+}
+
+// onUpgradeSignal answers USR2.
+func (m *Master) onUpgradeSignal() {
+	switch {
+	case m.child != nil:
+		m.log.Warn().Int("new_master", m.child.Pid).Msg("USR2 ignored: a new master already runs")
+		return
+	case m.parent != 0:
+		m.log.Warn().Int("old_master", m.parent).Msg("USR2 ignored: this master is an upgrade the old master has not yet left to")
+		return
+	case m.herd.stopping:
+		return
+	}
+	p, err := m.startNewMaster()
+	if err != nil {
+		m.log.Error().Err(err).Msg("USR2: cannot start a new master")
+		return
+	}
+	m.child = p
+	m.log.Info().Int("new_master", p.Pid).Str("binary", m.exe).
+		Msg("USR2: new master started; send WINCH to stop this master's workers, then TERM")
+}
+
+// onWinch answers WINCH: stop the workers, keep the master.
+func (m *Master) onWinch() {
+	if m.child == nil {
+		m.log.Info().Msg("WINCH ignored: no upgrade in progress")
+		return
+	}
+	m.log.Info().Msg("WINCH: stopping the workers gracefully; the new master serves")
+	m.herd.stopWorkers()
+}
+
+// onNewMasterExit forgets a new master that died; if this master had stopped its
+// workers for it, they are started again.
+func (m *Master) onNewMasterExit(ev event) {
+	if m.child == nil || ev.pid != m.child.Pid {
+		return
+	}
+	m.child = nil
+	m.log.Warn().Int("new_master", ev.pid).Str("status", ev.status.String()).Msg("the new master exited")
+	if !m.herd.stopping && m.herd.target == 0 {
+		m.log.Warn().Msg("restarting this master's workers")
+		m.herd.restoreTarget()
+	}
+}
+
+// checkPromotion moves PIDFILE.2 to PIDFILE once the old master is gone (this master
+// was re-parented).
+func (m *Master) checkPromotion() {
+	if m.parent == 0 || os.Getppid() == m.parent {
+		return
+	}
+	m.log.Info().Int("old_master", m.parent).Msg("the old master is gone; this master is promoted")
+	m.parent = 0
+	if m.pidfile != nil {
+		if err := m.pidfile.Rename(m.opts.Config.PidFile); err != nil {
+			m.log.Error().Err(err).Msg("promotion")
+		}
+	}
+	if err := m.notifier.Notify(fmt.Sprintf("MAINPID=%d", m.pid)); err != nil {
+		m.log.Warn().Err(err).Msg("sd_notify")
+	}
+}
