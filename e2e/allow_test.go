@@ -1,0 +1,102 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gonicorn/gonicorn/internal/testutil"
+)
+
+// uwsgiPacket encodes a modifier1=0 uWSGI packet holding the key/value pairs.
+func uwsgiPacket(kv ...string) []byte {
+	var vars []byte
+	for _, s := range kv {
+		vars = binary.LittleEndian.AppendUint16(vars, uint16(len(s)))
+		vars = append(vars, s...)
+	}
+	pkt := []byte{0, 0, 0, 0}
+	binary.LittleEndian.PutUint16(pkt[1:3], uint16(len(vars)))
+	return append(pkt, vars...)
+}
+
+// getRoot is the packet nginx sends for `GET /` from a client at 127.0.0.1.
+var getRoot = uwsgiPacket(
+	"QUERY_STRING", "", "REQUEST_METHOD", "GET", "CONTENT_TYPE", "", "CONTENT_LENGTH", "",
+	"REQUEST_URI", "/", "PATH_INFO", "/", "SERVER_PROTOCOL", "HTTP/1.1", "REQUEST_SCHEME", "http",
+	"REMOTE_ADDR", "127.0.0.1", "REMOTE_PORT", "40000", "SERVER_PORT", "80", "SERVER_NAME", "e2e.test",
+	"HTTP_HOST", "e2e.test", "HTTP_USER_AGENT", "e2e")
+
+// exchange sends pkt on a new connection to addr and returns everything the server
+// sends back until it closes the connection (or the deadline passes).
+func exchange(t *testing.T, addr string, pkt []byte) ([]byte, error) {
+	t.Helper()
+	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatalf("dial %s: %v", addr, err)
+	}
+	defer nc.Close()
+	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
+	// A refused peer may be closed before the write lands; what it reads is what counts.
+	_, _ = nc.Write(pkt)
+	return io.ReadAll(nc)
+}
+
+// TestUWSGIAnswersARawPacketWithHTTPAndCloses speaks uWSGI to gonicorn directly, as
+// nginx does: the answer is an HTTP/1.1 response with Content-Length, and gonicorn
+// closes the connection after it.
+func TestUWSGIAnswersARawPacketWithHTTPAndCloses(t *testing.T) {
+	addr := testutil.FreeAddr(t)
+	startGonicorn(t, "tcp", addr, "--protocol", "uwsgi", "-b", addr, "-w", "1")
+	got, err := exchange(t, addr, getRoot)
+	if err != nil {
+		t.Fatalf("reading the answer: %v (got %q so far; a timeout means the connection was not closed)", err, got)
+	}
+	head, body, ok := bytes.Cut(got, []byte("\r\n\r\n"))
+	if !ok || !bytes.HasPrefix(head, []byte("HTTP/1.1 200 OK\r\n")) {
+		t.Fatalf("answer %q is not an HTTP/1.1 200 response", got)
+	}
+	if !bytes.Contains(bytes.ToLower(head), []byte("\r\ncontent-length: 13")) || string(body) != "Hello, World!" {
+		t.Fatalf("answer %q lacks Content-Length: 13 and the body Hello, World!", got)
+	}
+	if bytes.Contains(bytes.ToLower(head), []byte("transfer-encoding")) {
+		t.Fatalf("answer %q is chunked: nginx does not de-chunk uwsgi responses", got)
+	}
+}
+
+// TestUWSGIRefusesPeersNotAllowed checks --uwsgi-allow-from: a peer outside the list
+// (here 127.0.0.1, with only 10.1.2.3 allowed; nothing is ever sent to 10.1.2.3) has
+// its connection closed without an answer, and gonicorn logs why.
+func TestUWSGIRefusesPeersNotAllowed(t *testing.T) {
+	addr := testutil.FreeAddr(t)
+	p := startGonicorn(t, "tcp", addr, "--protocol", "uwsgi", "-b", addr, "-w", "1", "--uwsgi-allow-from", "10.1.2.3")
+	got, err := exchange(t, addr, getRoot)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatalf("the connection from a refused peer was left open (read %q)", got)
+	}
+	if len(got) != 0 {
+		t.Fatalf("a refused peer got an answer: %q", got)
+	}
+	// Two refused connections: the one that saw gonicorn was up, and this test's.
+	testutil.Eventually(t, 10*time.Second, func() bool { return refusalLines(p.Stderr()) >= 2 },
+		"want a log line naming the refused peer 127.0.0.1 and the allow list for each of the 2 connections; stderr:\n%s",
+		p.Stderr())
+}
+
+// refusalLines counts log lines that name the peer 127.0.0.1 and the allow list.
+func refusalLines(log string) int {
+	n := 0
+	for _, line := range strings.Split(log, "\n") {
+		// A boot line that lists the allow list itself is not a refusal.
+		if strings.Contains(line, "127.0.0.1") && strings.Contains(strings.ToLower(line), "allow") && !strings.Contains(line, "10.1.2.3") {
+			n++
+		}
+	}
+	return n
+}
