@@ -23,7 +23,7 @@ type Job interface {
 	// earlier when the Job's Cancel func is called (the client went away).
 	Run(ctx context.Context)
 	// Expired is called once, from a timer goroutine, when the deadline passes before
-	// Run returns. The context is already done when it is called.
+	// Run returns; the context is canceled right after it returns.
 	Expired()
 	// Recovered is called on the pool goroutine after Run panicked, with the panic
 	// value; the pool has already logged the stack (except for http.ErrAbortHandler).
@@ -172,8 +172,11 @@ func (t *task) expire() {
 	p.stuckMu.Lock()
 	p.stuck[t] = struct{}{}
 	p.stuckMu.Unlock()
-	t.ctx.cancel(&errDeadline)
+	// The Job claims its response before its handler can see the context end,
+	// so a handler returning promptly on ctx.Done cannot pass off a cut response
+	// as complete.
 	t.job.Expired()
+	t.ctx.cancel(&errDeadline)
 }
 
 // Running returns how many Jobs are running now.

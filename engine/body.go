@@ -1,0 +1,428 @@
+package engine
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"github.com/valyala/bytebufferpool"
+
+	"github.com/gonicorn/gonicorn/protocol/http1"
+)
+
+// discardLimit bounds how much of a body the handler did not read is drained so
+// the connection can be kept; a larger rest closes the connection instead.
+const discardLimit = 256 << 10
+
+var bufPool bytebufferpool.Pool
+
+func getBuf() *bytebufferpool.ByteBuffer  { return bufPool.Get() }
+func putBuf(b *bytebufferpool.ByteBuffer) { bufPool.Put(b) }
+
+// bodyState is the loop's side of the current request body.
+type bodyState struct {
+	remaining int64 // Content-Length bytes still to come (when !chunked)
+	chunked   bool
+	dec       http1.ChunkedDecoder
+	buf       *bytebufferpool.ByteBuffer // a small body being buffered
+	pipe      *bodyPipe                  // a body streaming to the handler
+	upgrade   []byte                     // h2c settings when the request upgrades
+	discarded int64
+	scratch   []byte
+}
+
+func (b *bodyState) release() {
+	if b.buf != nil {
+		putBuf(b.buf)
+		b.buf = nil
+	}
+	if b.pipe != nil {
+		b.pipe.fail(errConnClosed)
+		b.pipe = nil
+	}
+	b.upgrade = nil
+}
+
+var errConnClosed = errors.New("connection closed")
+
+// startBody decides how the body of ex's request is read, and dispatches ex when
+// the handler may start.
+func (c *conn) startBody(ex *exchange, contentLength int64, chunked bool, upgrade []byte) gnet.Action {
+	c.cur = ex
+	b := &c.body
+	b.chunked = chunked
+	b.remaining = max(contentLength, 0)
+	b.upgrade = upgrade
+	b.discarded = 0
+	if chunked {
+		b.dec.Reset()
+	}
+	limit := int64(c.srv.cfg.BodyBufferSize)
+	switch {
+	case !chunked && contentLength <= 0:
+		ex.setBody(http.NoBody, nil)
+		return c.dispatch(ex)
+	case ex.expect100 && upgrade == nil:
+		// The client waits for 100 Continue: let the handler decide by reading.
+		return c.startStream(ex)
+	case chunked || contentLength <= limit || upgrade != nil && contentLength <= limit:
+		b.buf = getBuf()
+		c.state = stBodyBuffer
+		c.setTimeout(c.srv.cfg.BodyTimeout)
+		return gnet.None
+	default:
+		return c.startStream(ex)
+	}
+}
+
+func (c *conn) startStream(ex *exchange) gnet.Action {
+	c.body.upgrade = nil
+	p := newBodyPipe(c, c.srv.cfg.BodyBufferSize, ex)
+	c.body.pipe = p
+	if c.body.buf != nil {
+		p.write(c.body.buf.B)
+		putBuf(c.body.buf)
+		c.body.buf = nil
+	}
+	ex.setBody(p, nil)
+	c.state = stBodyStream
+	c.setTimeout(c.srv.cfg.BodyTimeout)
+	return c.dispatch(ex)
+}
+
+// readBody moves body bytes from the inbound buffer to where they go. It reports
+// whether the connection changed state.
+func (c *conn) readBody() (bool, gnet.Action) {
+	b := &c.body
+	in, _ := c.gc.Peek(-1)
+	if len(in) == 0 {
+		return false, gnet.None
+	}
+	switch c.state {
+	case stBodyBuffer:
+		if !b.chunked {
+			n := int(min(int64(len(in)), b.remaining))
+			b.buf.B = append(b.buf.B, in[:n]...)
+			_, _ = c.gc.Discard(n)
+			b.remaining -= int64(n)
+			if b.remaining > 0 {
+				c.setTimeout(c.srv.cfg.BodyTimeout)
+				return false, gnet.None
+			}
+			return true, c.bodyBuffered()
+		}
+		out, consumed, done, err := b.dec.Decode(b.buf.B, in)
+		b.buf.B = out
+		_, _ = c.gc.Discard(consumed)
+		if err != nil {
+			return false, c.badBody(err)
+		}
+		if done {
+			return true, c.bodyBuffered()
+		}
+		if len(b.buf.B) > c.srv.cfg.BodyBufferSize {
+			return true, c.startStream(c.cur)
+		}
+		c.setTimeout(c.srv.cfg.BodyTimeout)
+		return false, gnet.None
+
+	case stBodyStream:
+		p := b.pipe
+		free := p.space()
+		if free <= 0 {
+			c.pause()
+			return false, gnet.None
+		}
+		var done bool
+		if !b.chunked {
+			n := int(min(int64(len(in)), b.remaining, int64(free)))
+			p.write(in[:n])
+			_, _ = c.gc.Discard(n)
+			b.remaining -= int64(n)
+			done = b.remaining == 0
+		} else {
+			src := in[:min(len(in), free)]
+			out, consumed, fin, err := b.dec.Decode(b.scratch[:0], src)
+			b.scratch = out
+			_, _ = c.gc.Discard(consumed)
+			if err != nil {
+				p.fail(err)
+				b.pipe = nil
+				return false, c.badBody(err)
+			}
+			p.write(out)
+			done = fin
+			if fin {
+				c.cur.setTrailers(b.dec.Trailers)
+			}
+			if consumed == 0 && !fin {
+				if len(src) < len(in) {
+					// The next chunk line does not fit the room left: wait for the
+					// handler to make more.
+					p.wantRoom()
+					c.pause()
+				}
+				c.setTimeout(c.srv.cfg.BodyTimeout)
+				return false, gnet.None
+			}
+		}
+		if done {
+			p.closeWrite()
+			b.pipe = nil
+			c.state = stHandling
+			c.setDeadline(time.Time{})
+			return true, gnet.None
+		}
+		c.setTimeout(c.srv.cfg.BodyTimeout)
+		return true, gnet.None
+
+	case stDiscard:
+		if !b.chunked {
+			n := int(min(int64(len(in)), b.remaining))
+			_, _ = c.gc.Discard(n)
+			b.remaining -= int64(n)
+			b.discarded += int64(n)
+			if b.remaining == 0 {
+				return true, c.nextRequest()
+			}
+		} else {
+			out, consumed, done, err := b.dec.Decode(b.scratch[:0], in)
+			b.scratch = out[:0]
+			_, _ = c.gc.Discard(consumed)
+			b.discarded += int64(consumed)
+			if err != nil {
+				return false, gnet.Close
+			}
+			if done {
+				return true, c.nextRequest()
+			}
+			if consumed == 0 {
+				return false, gnet.None
+			}
+		}
+		if b.discarded > discardLimit {
+			return false, gnet.Close
+		}
+		c.setTimeout(c.srv.cfg.BodyTimeout)
+		return false, gnet.None
+	}
+	return false, gnet.None
+}
+
+// badBody answers a malformed chunked body.
+func (c *conn) badBody(err error) gnet.Action {
+	status, reason := 400, err.Error()
+	var perr *http1.Error
+	if errors.As(err, &perr) {
+		status, reason = perr.Status, perr.Reason
+	}
+	c.srv.log.Info().Str("peer", c.remoteAddr).Int("status", status).Str("reason", reason).Msg("bad request body")
+	if c.state == stBodyBuffer {
+		c.cur = nil
+		c.body.release()
+		c.reject(status, reason)
+		return gnet.None
+	}
+	// The handler already runs: it sees the error from Body.Read; the connection
+	// closes after its response.
+	c.state = stHandling
+	c.draining = true
+	return gnet.None
+}
+
+// bodyBuffered dispatches a request whose whole body is in memory.
+func (c *conn) bodyBuffered() gnet.Action {
+	ex := c.cur
+	b := &c.body
+	buf := b.buf
+	b.buf = nil
+	if b.chunked {
+		ex.setTrailers(b.dec.Trailers)
+	}
+	ex.req.ContentLength = int64(len(buf.B))
+	ex.setBody(&bufBody{b: buf.B}, buf)
+	c.setDeadline(time.Time{})
+	if b.upgrade != nil {
+		settings := b.upgrade
+		b.upgrade = nil
+		return c.upgradeH2(ex, settings)
+	}
+	return c.dispatch(ex)
+}
+
+// bufBody is a request body already in memory.
+type bufBody struct {
+	b   []byte
+	off int
+}
+
+func (r *bufBody) Read(p []byte) (int, error) {
+	if r.off >= len(r.b) {
+		return 0, io.EOF
+	}
+	n := copy(p, r.b[r.off:])
+	r.off += n
+	return n, nil
+}
+
+func (r *bufBody) WriteTo(w io.Writer) (int64, error) {
+	n, err := w.Write(r.b[r.off:])
+	r.off += n
+	return int64(n), err
+}
+
+func (r *bufBody) Close() error { r.off = len(r.b); return nil }
+
+// bodyPipe streams a body from the event loop to the handler through a buffer of
+// fixed size; the loop stops reading the socket while the buffer is full.
+type bodyPipe struct {
+	c  *conn
+	ex *exchange
+
+	mu        sync.Mutex
+	cond      sync.Cond
+	buf       []byte
+	start     int
+	limit     int
+	err       error // io.EOF when complete
+	closed    bool  // the handler closed the body
+	wantWake  bool  // the loop paused for room
+	continued bool  // 100 Continue sent (or not needed)
+	deadline  time.Time
+}
+
+func newBodyPipe(c *conn, limit int, ex *exchange) *bodyPipe {
+	p := &bodyPipe{c: c, ex: ex, limit: limit, buf: make([]byte, 0, min(limit, 16<<10))}
+	p.cond.L = &p.mu
+	p.continued = !ex.expect100
+	return p
+}
+
+// space returns how many bytes the loop may write now (loop side).
+func (p *bodyPipe) space() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return 0
+	}
+	n := p.limit - (len(p.buf) - p.start)
+	if n <= 0 {
+		p.wantWake = true
+	}
+	return n
+}
+
+// wantRoom asks the reader to wake the loop once half the buffer is free.
+func (p *bodyPipe) wantRoom() {
+	p.mu.Lock()
+	p.wantWake = true
+	p.mu.Unlock()
+}
+
+func (p *bodyPipe) write(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	p.mu.Lock()
+	if p.start > 0 && p.start == len(p.buf) {
+		p.buf, p.start = p.buf[:0], 0
+	} else if p.start > len(p.buf)/2 {
+		n := copy(p.buf, p.buf[p.start:])
+		p.buf, p.start = p.buf[:n], 0
+	}
+	p.buf = append(p.buf, b...)
+	p.mu.Unlock()
+	p.cond.Broadcast()
+}
+
+func (p *bodyPipe) closeWrite() { p.fail(io.EOF) }
+
+func (p *bodyPipe) fail(err error) {
+	p.mu.Lock()
+	if p.err == nil {
+		p.err = err
+	}
+	p.mu.Unlock()
+	p.cond.Broadcast()
+}
+
+func (p *bodyPipe) Read(b []byte) (int, error) {
+	p.mu.Lock()
+	if !p.continued {
+		p.continued = true
+		p.mu.Unlock()
+		p.ex.sendContinue()
+		p.mu.Lock()
+	}
+	var timer *time.Timer
+	for p.start == len(p.buf) && p.err == nil && !p.closed {
+		if !p.deadline.IsZero() {
+			d := time.Until(p.deadline)
+			if d <= 0 {
+				p.mu.Unlock()
+				return 0, errReadDeadline
+			}
+			if timer == nil {
+				timer = time.AfterFunc(d, p.cond.Broadcast)
+				defer timer.Stop()
+			}
+		}
+		p.cond.Wait()
+	}
+	if p.closed {
+		p.mu.Unlock()
+		return 0, http.ErrBodyReadAfterClose
+	}
+	if p.start == len(p.buf) {
+		err := p.err
+		p.mu.Unlock()
+		return 0, err
+	}
+	n := copy(b, p.buf[p.start:])
+	p.start += n
+	wake := p.wantWake && p.limit-(len(p.buf)-p.start) >= p.limit/2
+	if wake {
+		p.wantWake = false
+	}
+	p.mu.Unlock()
+	if wake {
+		_ = p.c.gc.Wake(onResumeWake)
+	}
+	return n, nil
+}
+
+var errReadDeadline = errors.New("read deadline exceeded")
+
+func (p *bodyPipe) Close() error {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	p.cond.Broadcast()
+	return nil
+}
+
+func (p *bodyPipe) setReadDeadline(t time.Time) {
+	p.mu.Lock()
+	p.deadline = t
+	p.mu.Unlock()
+	p.cond.Broadcast()
+}
+
+// onResumeWake runs on the loop when a streaming body has room again.
+func onResumeWake(gc gnet.Conn, err error) error {
+	if err != nil {
+		return nil
+	}
+	c, ok := gc.Context().(*conn)
+	if !ok {
+		return nil
+	}
+	c.resume()
+	if c.onTraffic() == gnet.Close {
+		return gc.Close()
+	}
+	return nil
+}

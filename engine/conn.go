@@ -1,0 +1,351 @@
+package engine
+
+import (
+	"context"
+	"net"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/gonicorn/gonicorn/internal/listen"
+	"github.com/gonicorn/gonicorn/protocol/http1"
+	"github.com/gonicorn/gonicorn/protocol/uwsgi"
+)
+
+// connState is where a connection is in its request cycle. It is read and
+// changed only on the connection's event loop.
+type connState uint8
+
+const (
+	stIdle       connState = iota // waiting for a request head (keep-alive idle when no bytes)
+	stHead                        // some bytes of a head have arrived
+	stBodyBuffer                  // buffering a small body before dispatch
+	stBodyStream                  // handler running, body streaming to it
+	stHandling                    // handler running, request fully read
+	stDiscard                     // response done, discarding the rest of an unread body
+	stLinger                      // response sent, write side shut, draining input before close
+	stH2                          // the connection speaks HTTP/2
+	stHijacked                    // handed to the handler
+	stClosed
+)
+
+// pipelineLimit bounds the bytes a client may send ahead while a request runs
+// before the engine stops reading its socket.
+const pipelineLimit = 64 << 10
+
+// lingerTime bounds how long a closing connection's input is drained after its
+// last response, so the client reads the response instead of a reset.
+const lingerTime = 2 * time.Second
+
+// conn is one client connection: its protocol state and its current exchange.
+type conn struct {
+	srv   *Server
+	gc    gnet.Conn
+	loop  gnet.EventLoop
+	lctx  context.Context
+	ln    *listen.Listener
+	uwsgi bool
+
+	remoteAddr string
+	localAddr  net.Addr
+
+	state     connState
+	deadline  atomicInt64 // unix nanos; 0: none. Set on the loop, read by the clock.
+	paused    bool        // read interest is off
+	draining  bool        // graceful stop: close after the current response
+	requests  int         // requests served on this connection
+	drainKind drainKind   // what waits for the outbound queue to drain
+
+	parser http1.Parser
+	head   http1.Request
+	packet uwsgi.Packet
+
+	cur  *exchange // the request being read or handled
+	body bodyState // buffering or streaming of cur's body
+
+	h2 *h2Conn
+}
+
+func newConn(s *Server, l *listen.Listener, lctx context.Context, nc net.Conn, uwsgiProto bool) *conn {
+	c := &conn{
+		srv:        s,
+		lctx:       lctx,
+		ln:         l,
+		uwsgi:      uwsgiProto,
+		remoteAddr: remoteString(nc.RemoteAddr()),
+		localAddr:  nc.LocalAddr(),
+	}
+	c.parser.Limits = http1.Limits{
+		MaxRequestLine:  s.cfg.LimitRequestLine,
+		MaxHeaderFields: s.cfg.LimitRequestFields,
+		MaxFieldSize:    s.cfg.LimitRequestFieldSize,
+		MaxHeaderBytes:  headerBytesLimit(s.cfg.LimitRequestLine, s.cfg.LimitRequestFields, s.cfg.LimitRequestFieldSize),
+	}
+	return c
+}
+
+// headerBytesLimit bounds a whole head from the per-line limits, as Gunicorn does
+// implicitly: the request line plus every field at its largest.
+func headerBytesLimit(line, fields, fieldSize int) int {
+	if fieldSize <= 0 {
+		fieldSize = 8190
+	}
+	if line <= 0 {
+		line = 8190
+	}
+	if fields <= 0 {
+		fields = 100
+	}
+	n := line + 2 + fields*(fieldSize+2) + 2
+	return min(n, 1<<20)
+}
+
+func remoteString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	if _, ok := a.(*net.UnixAddr); ok {
+		// Unix peers have no address; net/http reports "@" for abstract, "" otherwise.
+		return "unix"
+	}
+	return a.String()
+}
+
+// setDeadline arms the connection's single timer; zero disarms it.
+func (c *conn) setDeadline(t time.Time) {
+	if t.IsZero() {
+		c.deadline.Store(0)
+		return
+	}
+	c.deadline.Store(t.UnixNano())
+}
+
+func (c *conn) setTimeout(d time.Duration) {
+	if d <= 0 {
+		c.deadline.Store(0)
+		return
+	}
+	c.deadline.Store(time.Now().Add(d).UnixNano())
+}
+
+// pause stops reading the socket; resume starts again. Both run on the loop.
+func (c *conn) pause() {
+	if c.paused || c.state == stClosed {
+		return
+	}
+	if err := setReadInterest(c.gc, false); err != nil {
+		c.srv.log.Debug().Err(err).Msg("pausing reads")
+		return
+	}
+	c.paused = true
+}
+
+func (c *conn) resume() {
+	if !c.paused || c.state == stClosed {
+		return
+	}
+	c.paused = false
+	if err := setReadInterest(c.gc, true); err != nil {
+		c.srv.log.Debug().Err(err).Msg("resuming reads")
+	}
+}
+
+// loopHandler is the gnet EventHandler of every connection.
+type loopHandler struct {
+	gnet.BuiltinEventEngine
+	s *Server
+}
+
+func (h *loopHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
+	c, ok := gc.Context().(*conn)
+	if !ok {
+		return nil, gnet.Close
+	}
+	c.gc = gc
+	c.loop = gc.EventLoop()
+	h.s.conns.Store(c, struct{}{})
+	if h.s.draining.Load() {
+		// Accepted in the instant the drain began: serve it, then close.
+		c.draining = true
+	}
+	c.setTimeout(h.s.cfg.KeepAlive + h.s.cfg.HeaderTimeout)
+	return nil, gnet.None
+}
+
+func (h *loopHandler) OnClose(gc gnet.Conn, err error) gnet.Action {
+	c, ok := gc.Context().(*conn)
+	if !ok || c.state == stClosed {
+		return gnet.None
+	}
+	hijacked := c.state == stHijacked
+	c.state = stClosed
+	h.s.conns.Delete(c)
+	h.s.nconns.Add(-1)
+	h.s.unwatchDrain(c)
+	if c.h2 != nil {
+		c.h2.onClose(err)
+	}
+	if c.cur != nil {
+		if hijacked && c.cur.hijack != nil {
+			select {
+			case c.cur.hijack <- hijackResult{err: errConnClosed}:
+			default:
+			}
+		} else if !hijacked {
+			c.cur.connGone()
+		}
+	}
+	c.body.release()
+	return gnet.None
+}
+
+func (h *loopHandler) OnTraffic(gc gnet.Conn) gnet.Action {
+	c, ok := gc.Context().(*conn)
+	if !ok {
+		return gnet.Close
+	}
+	return c.onTraffic()
+}
+
+// onTraffic advances the connection with whatever input is buffered. It runs on
+// the loop, from OnTraffic and from callbacks after a response completes.
+func (c *conn) onTraffic() gnet.Action {
+	for {
+		switch c.state {
+		case stIdle, stHead:
+			if c.gc.InboundBuffered() == 0 {
+				return gnet.None
+			}
+			var act gnet.Action
+			var progressed bool
+			if c.uwsgi {
+				progressed, act = c.readPacket()
+			} else {
+				progressed, act = c.readHead()
+			}
+			if act != gnet.None || !progressed {
+				return act
+			}
+		case stBodyBuffer, stBodyStream, stDiscard:
+			progressed, act := c.readBody()
+			if act != gnet.None || !progressed {
+				return act
+			}
+		case stHandling:
+			// The client sent more while its request runs (pipelining): keep it
+			// buffered, but bounded.
+			if c.gc.InboundBuffered() > pipelineLimit {
+				c.pause()
+			}
+			return gnet.None
+		case stLinger:
+			_, _ = c.gc.Discard(-1)
+			return gnet.None
+		case stH2:
+			return c.h2.onTraffic()
+		case stHijacked:
+			c.pause()
+			return gnet.None
+		default:
+			return gnet.None
+		}
+	}
+}
+
+// onExpireWake runs on the loop when the clock saw the connection's deadline pass.
+func onExpireWake(gc gnet.Conn, err error) error {
+	if err != nil {
+		return nil
+	}
+	c, ok := gc.Context().(*conn)
+	if !ok {
+		return nil
+	}
+	d := c.deadline.Load()
+	now := time.Now()
+	if d == 0 || d > now.UnixNano() {
+		return nil
+	}
+	c.deadline.Store(0)
+	if c.onExpire(now) == gnet.Close {
+		return gc.Close()
+	}
+	return nil
+}
+
+// onExpire answers an expired wait according to what the connection was waiting for.
+func (c *conn) onExpire(now time.Time) gnet.Action {
+	switch c.state {
+	case stIdle:
+		// Keep-alive idle timeout: a quiet close.
+		return gnet.Close
+	case stHead:
+		c.srv.log.Info().Str("peer", c.remoteAddr).Msg("request head not received in time (--header-timeout): 408")
+		c.reject(408, "request head timeout")
+		return gnet.None
+	case stBodyBuffer:
+		c.srv.log.Info().Str("peer", c.remoteAddr).Msg("request body stalled (--body-timeout): 408")
+		c.cur = nil
+		c.body.release()
+		c.reject(408, "request body timeout")
+		return gnet.None
+	case stBodyStream:
+		c.srv.log.Info().Str("peer", c.remoteAddr).Msg("streamed request body stalled (--body-timeout)")
+		if c.body.pipe != nil {
+			c.body.pipe.fail(errBodyTimeout)
+			c.body.pipe = nil
+		}
+		c.state = stHandling
+		c.draining = true
+		return gnet.None
+	case stDiscard, stLinger, stHijacked:
+		return gnet.Close
+	case stH2:
+		return c.h2.onExpire(now)
+	}
+	return gnet.None
+}
+
+// onDrainWake runs on the loop when a graceful stop begins.
+func onDrainWake(gc gnet.Conn, err error) error {
+	if err != nil {
+		return nil
+	}
+	c, ok := gc.Context().(*conn)
+	if !ok {
+		return nil
+	}
+	c.draining = true
+	switch c.state {
+	case stIdle:
+		return gc.Close()
+	case stH2:
+		c.h2.shutdown()
+		if !c.h2.busy() && gc.OutboundBuffered() == 0 {
+			return gc.Close()
+		}
+	}
+	return nil
+}
+
+// beginLinger sends nothing more: once the outbound buffer is empty it shuts the
+// write side and drains input for a moment, so that a client still sending does
+// not turn our close into a reset that destroys the response it has not read.
+func (c *conn) beginLinger() {
+	c.state = stLinger
+	c.cur = nil
+	c.resume()
+	if c.gc.OutboundBuffered() > 0 {
+		c.srv.watchDrain(c, drainLinger)
+		return
+	}
+	c.shutdownWrite()
+}
+
+func (c *conn) shutdownWrite() {
+	c.setTimeout(lingerTime)
+	_, _ = c.gc.Discard(-1)
+	if err := shutdownWrite(c.gc.Fd()); err != nil {
+		_ = c.gc.Close()
+	}
+}

@@ -1,0 +1,112 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+)
+
+// drainKind says what waits for a connection's outbound queue to drain.
+type drainKind uint8
+
+const (
+	drainNone   drainKind = iota
+	drainWriter           // a handler's write waits for the queue to fall below lowWater
+	drainLinger           // a closing connection waits to shut its write side
+	drainHijack           // a Hijack waits for every queued byte to leave
+)
+
+// gnet reports neither progress nor completion of its outbound flushes, so the
+// connections waiting on one are polled: the watcher wakes each on its own loop,
+// which checks OutboundBuffered. It runs only while someone waits.
+
+// watchDrain registers c (on its loop) as waiting for its queue to drain.
+func (s *Server) watchDrain(c *conn, kind drainKind) {
+	c.drainKind = kind
+	if kind != drainWriter {
+		// A handler's own write has its own bound (waitAck); the others borrow
+		// the connection's timer.
+		c.setTimeout(s.cfg.WriteTimeout)
+	}
+	s.drainMu.Lock()
+	s.drainWaiters[c] = struct{}{}
+	s.drainMu.Unlock()
+	select {
+	case s.drainKick <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Server) unwatchDrain(c *conn) {
+	if c.drainKind == drainNone {
+		return
+	}
+	c.drainKind = drainNone
+	s.drainMu.Lock()
+	delete(s.drainWaiters, c)
+	s.drainMu.Unlock()
+}
+
+func (s *Server) drainWatcher() {
+	var batch []*conn
+	for {
+		s.drainMu.Lock()
+		batch = batch[:0]
+		for c := range s.drainWaiters {
+			batch = append(batch, c)
+		}
+		s.drainMu.Unlock()
+		if len(batch) == 0 {
+			select {
+			case <-s.stopped:
+				return
+			case <-s.drainKick:
+				continue
+			}
+		}
+		for _, c := range batch {
+			_ = c.gc.Wake(onDrainCheck)
+		}
+		pause := time.Duration(1+len(batch)/64) * time.Millisecond
+		select {
+		case <-s.stopped:
+			return
+		case <-time.After(min(pause, 20*time.Millisecond)):
+		}
+	}
+}
+
+// onDrainCheck runs on the loop for a connection waiting on its outbound queue.
+func onDrainCheck(gc gnet.Conn, err error) error {
+	if err != nil {
+		return nil
+	}
+	c, ok := gc.Context().(*conn)
+	if !ok || c.drainKind == drainNone {
+		return nil
+	}
+	queued := gc.OutboundBuffered()
+	switch c.drainKind {
+	case drainWriter:
+		if queued > lowWater {
+			return nil
+		}
+		c.srv.unwatchDrain(c)
+		if c.cur != nil {
+			c.cur.w.signal(nil)
+		}
+	case drainLinger:
+		if queued > 0 {
+			return nil
+		}
+		c.srv.unwatchDrain(c)
+		c.shutdownWrite()
+	case drainHijack:
+		if queued > 0 {
+			return nil
+		}
+		c.srv.unwatchDrain(c)
+		c.completeHijack()
+	}
+	return nil
+}

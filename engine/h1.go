@@ -1,0 +1,291 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"golang.org/x/sys/unix"
+
+	"github.com/gonicorn/gonicorn/protocol/http1"
+)
+
+type atomicInt64 = atomic.Int64
+
+var errBodyTimeout = errors.New("request body timeout (--body-timeout)")
+
+// readHead parses an HTTP/1.x head from the inbound buffer. It reports whether the
+// connection moved to another state.
+func (c *conn) readHead() (bool, gnet.Action) {
+	buf, _ := c.gc.Peek(-1)
+	if c.state == stIdle {
+		c.state = stHead
+		c.setTimeout(c.srv.cfg.HeaderTimeout)
+		if c.requests == 0 && c.srv.h2c {
+			if match, full := http1.IsH2Preface(buf); match {
+				if !full {
+					c.state = stIdle
+					return false, gnet.None
+				}
+				c.startH2(nil)
+				return true, gnet.None
+			}
+		}
+		if !c.srv.h1 {
+			c.srv.log.Info().Str("peer", c.remoteAddr).Msg("HTTP/1 request on a listener serving only h2c")
+			return false, gnet.Close
+		}
+	}
+	n, err := c.parser.Parse(buf, &c.head)
+	if err != nil {
+		var perr *http1.Error
+		status, reason := 400, err.Error()
+		if errors.As(err, &perr) {
+			status, reason = perr.Status, perr.Reason
+		}
+		c.srv.log.Info().Str("peer", c.remoteAddr).Int("status", status).Str("reason", reason).Msg("bad request")
+		c.reject(status, reason)
+		return false, gnet.None
+	}
+	if n == 0 {
+		return false, gnet.None
+	}
+	c.parser.Reset()
+	r, err := c.newRequest(buf[:n])
+	if err != nil {
+		c.srv.log.Info().Str("peer", c.remoteAddr).Err(err).Msg("bad request target")
+		c.reject(400, "bad request target")
+		return false, gnet.None
+	}
+	keepAlive := c.head.KeepAlive
+	expect := c.head.Expect100
+	upgrade := c.wantsH2Upgrade()
+	_, _ = c.gc.Discard(n)
+	c.requests++
+	ex := newExchange(c, r, !keepAlive, expect)
+	return true, c.startBody(ex, c.head.ContentLength, c.head.Chunked, upgrade)
+}
+
+// wantsH2Upgrade reports whether the parsed head asks for h2c and may have it.
+func (c *conn) wantsH2Upgrade() []byte {
+	if !c.srv.h2c || c.requests > 0 || c.head.ProtoMinor != 1 || c.head.HTTP2Settings == nil {
+		return nil
+	}
+	if !bytes.EqualFold(bytes.TrimSpace(c.head.Upgrade), []byte("h2c")) {
+		return nil
+	}
+	settings, err := base64.RawURLEncoding.DecodeString(string(bytes.TrimRight(c.head.HTTP2Settings, "=")))
+	if err != nil {
+		return nil
+	}
+	if settings == nil {
+		settings = []byte{}
+	}
+	return settings
+}
+
+var methods = map[string]string{
+	"GET": "GET", "HEAD": "HEAD", "POST": "POST", "PUT": "PUT", "DELETE": "DELETE",
+	"OPTIONS": "OPTIONS", "PATCH": "PATCH", "CONNECT": "CONNECT", "TRACE": "TRACE",
+}
+
+// newRequest turns the parsed head into an *http.Request as net/http fills it. All
+// its strings share one copy of the head: the parsed slices alias gnet's buffer.
+func (c *conn) newRequest(head []byte) (*http.Request, error) {
+	h := &c.head
+	all := string(head)
+	sub := func(b []byte) string {
+		if len(b) == 0 {
+			return ""
+		}
+		off := subOffset(head, b)
+		if off < 0 {
+			return string(b)
+		}
+		return all[off : off+len(b)]
+	}
+	method, ok := methods[string(h.Method)]
+	if !ok {
+		method = sub(h.Method)
+	}
+	target := sub(h.Target)
+	r := &http.Request{
+		Method:        method,
+		RequestURI:    target,
+		ProtoMajor:    h.ProtoMajor,
+		ProtoMinor:    h.ProtoMinor,
+		Header:        make(http.Header, len(h.Fields)),
+		ContentLength: h.ContentLength,
+		Close:         !h.KeepAlive,
+		RemoteAddr:    c.remoteAddr,
+		Host:          sub(h.Host),
+	}
+	switch {
+	case h.ProtoMajor == 1 && h.ProtoMinor == 1:
+		r.Proto = "HTTP/1.1"
+	case h.ProtoMajor == 1 && h.ProtoMinor == 0:
+		r.Proto = "HTTP/1.0"
+	default:
+		r.Proto = "HTTP/" + strconv.Itoa(h.ProtoMajor) + "." + strconv.Itoa(h.ProtoMinor)
+	}
+	var err error
+	if method == "CONNECT" && len(target) > 0 && target[0] != '/' {
+		r.URL = &url.URL{Host: target}
+	} else if r.URL, err = url.ParseRequestURI(target); err != nil {
+		return nil, err
+	}
+	if r.Host == "" && r.URL.Host != "" {
+		r.Host = r.URL.Host
+	}
+	if h.ContentLength < 0 {
+		r.ContentLength = 0
+		if h.Chunked {
+			r.ContentLength = -1
+			r.TransferEncoding = []string{"chunked"}
+		}
+	}
+	vals := make([]string, len(h.Fields))
+	for i, f := range h.Fields {
+		name := canonicalName(f.Name, sub)
+		vals[i] = sub(f.Value)
+		if old, ok := r.Header[name]; ok {
+			r.Header[name] = append(old, vals[i])
+		} else {
+			r.Header[name] = vals[i : i+1 : i+1]
+		}
+	}
+	if h.Chunked {
+		// Trailer keys announced by the client appear in r.Trailer with nil values
+		// until the body has been read, as net/http does.
+		if tr := r.Header["Trailer"]; len(tr) > 0 {
+			r.Trailer = make(http.Header)
+			for _, v := range tr {
+				for _, k := range splitComma(v) {
+					r.Trailer[http.CanonicalHeaderKey(k)] = nil
+				}
+			}
+		}
+	}
+	return r, nil
+}
+
+// subOffset returns where b starts inside head, or -1 when it does not alias it.
+func subOffset(head, b []byte) int {
+	if len(b) == 0 || len(head) == 0 {
+		return -1
+	}
+	off := int(uintptrOf(b) - uintptrOf(head))
+	if off < 0 || off+len(b) > len(head) {
+		return -1
+	}
+	return off
+}
+
+func splitComma(v string) []string {
+	var out []string
+	for len(v) > 0 {
+		i := 0
+		for i < len(v) && v[i] != ',' {
+			i++
+		}
+		if t := trimOWS(v[:i]); t != "" {
+			out = append(out, t)
+		}
+		if i == len(v) {
+			break
+		}
+		v = v[i+1:]
+	}
+	return out
+}
+
+func trimOWS(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// canonicalName returns the canonical form of a header name, sharing the head's
+// string when the name is already canonical.
+func canonicalName(name []byte, sub func([]byte) string) string {
+	if s, ok := commonHeaders[string(name)]; ok {
+		return s
+	}
+	upper := true
+	for _, ch := range name {
+		if upper && 'a' <= ch && ch <= 'z' || !upper && 'A' <= ch && ch <= 'Z' {
+			return http.CanonicalHeaderKey(string(name))
+		}
+		upper = ch == '-'
+	}
+	return sub(name)
+}
+
+var commonHeaders = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{
+		"Accept", "Accept-Charset", "Accept-Encoding", "Accept-Language", "Authorization",
+		"Cache-Control", "Connection", "Content-Length", "Content-Type", "Cookie", "Expect",
+		"Host", "If-Modified-Since", "If-None-Match", "Origin", "Pragma", "Referer",
+		"Transfer-Encoding", "Upgrade", "User-Agent", "X-Forwarded-For", "X-Forwarded-Proto",
+		"X-Real-Ip", "X-Request-Id", "Sec-Websocket-Key", "Sec-Websocket-Version",
+		"Sec-Websocket-Extensions", "Sec-Websocket-Protocol", "Trailer", "Te", "Range",
+		"Http2-Settings", "Keep-Alive", "Dnt", "Sec-Fetch-Mode", "Sec-Fetch-Site", "Sec-Fetch-Dest",
+		"Upgrade-Insecure-Requests",
+	} {
+		m[k] = k
+		lower := []byte(k)
+		for i := range lower {
+			if 'A' <= lower[i] && lower[i] <= 'Z' {
+				lower[i] += 'a' - 'A'
+			}
+		}
+		m[string(lower)] = k
+	}
+	m["Sec-WebSocket-Key"] = "Sec-Websocket-Key"
+	m["Sec-WebSocket-Version"] = "Sec-Websocket-Version"
+	m["HTTP2-Settings"] = "Http2-Settings"
+	return m
+}()
+
+// reject answers a request the server refuses, then closes the connection
+// gracefully (write side first, so the client reads the answer).
+func (c *conn) reject(status int, reason string) {
+	c.parser.Reset()
+	b := getBuf()
+	b.B = http1.AppendStatusLine(b.B, 1, 1, status)
+	b.B = append(b.B, "Date: "...)
+	b.B = append(b.B, c.srv.date.get()...)
+	b.B = append(b.B, "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n"...)
+	text := http.StatusText(status)
+	if status == 503 {
+		b.B = append(b.B, "Retry-After: 1\r\n"...)
+	}
+	b.B = append(b.B, "Content-Length: "...)
+	b.B = strconv.AppendInt(b.B, int64(len(text)+1), 10)
+	b.B = append(b.B, "\r\n\r\n"...)
+	b.B = append(b.B, text...)
+	b.B = append(b.B, '\n')
+	_, _ = c.gc.Write(b.B)
+	putBuf(b)
+	c.beginLinger()
+}
+
+// startH2 hands the connection to the HTTP/2 driver.
+func (c *conn) startH2(up *h2Upgrade) {
+	c.state = stH2
+	c.setDeadline(time.Time{})
+	c.h2 = newH2Conn(c, up)
+}
+
+func shutdownWrite(fd int) error { return unix.Shutdown(fd, unix.SHUT_WR) }

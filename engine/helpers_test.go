@@ -1,0 +1,151 @@
+package engine
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/gonicorn/gonicorn/internal/config"
+	"github.com/gonicorn/gonicorn/internal/demo"
+	"github.com/gonicorn/gonicorn/internal/listen"
+)
+
+// testServer is an engine serving on a loopback port inside the test process.
+type testServer struct {
+	t    *testing.T
+	srv  *Server
+	addr string
+	done chan error
+	logs *lockedBuffer
+}
+
+type lockedBuffer struct {
+	ch chan []byte
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.ch <- append([]byte(nil), p...)
+	return len(p), nil
+}
+
+// String returns everything logged so far.
+func (l *lockedBuffer) String() string {
+	for {
+		select {
+		case p := <-l.ch:
+			l.b.Write(p)
+		default:
+			return l.b.String()
+		}
+	}
+}
+
+func testConfig() config.Config {
+	cfg := config.Default()
+	cfg.EventLoops = 2
+	cfg.Threads = 64
+	cfg.Timeout = 10 * time.Second
+	return cfg
+}
+
+// startServer serves h (the demo app when nil) with cfg on a fresh loopback port.
+func startServer(t *testing.T, cfg config.Config, h http.Handler) *testServer {
+	t.Helper()
+	if h == nil {
+		h = demo.Handler()
+	}
+	logBuf := &lockedBuffer{ch: make(chan []byte, 4096)}
+	log := zerolog.New(logBuf).With().Timestamp().Logger()
+	srv, err := New(&cfg, h, Options{Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := &testServer{t: t, srv: srv, addr: nl.Addr().String(), done: make(chan error, 1), logs: logBuf}
+	go func() { ts.done <- srv.Serve([]*listen.Listener{{Listener: nl, Protocol: "http", Spec: ts.addr}}) }()
+	t.Cleanup(func() {
+		_ = srv.Close()
+		select {
+		case <-ts.done:
+		case <-time.After(10 * time.Second):
+			t.Error("server did not stop within 10s of Close")
+		}
+		if t.Failed() {
+			t.Logf("server log:\n%s", logBuf.String())
+		}
+	})
+	return ts
+}
+
+// dial opens a raw connection with a 10 s overall deadline.
+func (ts *testServer) dial() net.Conn {
+	ts.t.Helper()
+	c, err := net.DialTimeout("tcp", ts.addr, 5*time.Second)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	ts.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// client returns an http.Client for the server with bounded timeouts.
+func (ts *testServer) client() *http.Client {
+	tr := &http.Transport{MaxIdleConnsPerHost: 16, ResponseHeaderTimeout: 10 * time.Second}
+	ts.t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr, Timeout: 20 * time.Second}
+}
+
+func (ts *testServer) url(path string) string { return "http://" + ts.addr + path }
+
+// readResponse reads one response from br for a request with the given method.
+func readResponse(t *testing.T, br *bufio.Reader, method string) (*http.Response, string) {
+	t.Helper()
+	resp, err := http.ReadResponse(br, &http.Request{Method: method})
+	if err != nil {
+		t.Fatalf("reading response: %v", err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("reading body: %v", err)
+	}
+	resp.Body.Close()
+	return resp, string(body)
+}
+
+// expectClosed asserts the server closes the connection (EOF, not a hang).
+func expectClosed(t *testing.T, c net.Conn, br *bufio.Reader) {
+	t.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	b, err := br.ReadByte()
+	if err == nil {
+		t.Fatalf("connection still open: read %q", b)
+	}
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatal("connection not closed within 5s")
+	}
+}
+
+func waitUntil(t *testing.T, timeout time.Duration, cond func() bool, what string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,130 @@
+package engine
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+
+	"github.com/panjf2000/gnet/v2"
+	"golang.org/x/sys/unix"
+)
+
+// Hijacking takes the socket out of gnet: the loop waits until every queued byte
+// has left, duplicates the descriptor, hands the duplicate and any bytes already
+// read to the handler as a plain net.Conn (with deadlines, as gorilla/websocket
+// needs), and closes its own descriptor. The socket stays open through the
+// duplicate; gnet's close neither shuts it down nor sends anything.
+
+type hijackResult struct {
+	fd       int
+	buffered []byte
+	err      error
+}
+
+var errHijackAfterWrite = errors.New("gonicorn: Hijack after the response started")
+
+// Hijack implements http.Hijacker.
+func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	w.mu.Lock()
+	if err := w.usableLocked(); err != nil {
+		w.mu.Unlock()
+		return nil, nil, err
+	}
+	if w.headSent || w.ex.c.uwsgi {
+		w.mu.Unlock()
+		if w.ex.c.uwsgi {
+			return nil, nil, http.ErrNotSupported
+		}
+		return nil, nil, errHijackAfterWrite
+	}
+	w.hijacked = true
+	ex := w.ex
+	ex.hijack = make(chan hijackResult, 1)
+	w.mu.Unlock()
+
+	if err := ex.c.gc.Wake(onHijackWake); err != nil {
+		return nil, nil, fmt.Errorf("gonicorn: hijack: %w", err)
+	}
+	res := <-ex.hijack
+	if res.err != nil {
+		return nil, nil, fmt.Errorf("gonicorn: hijack: %w", res.err)
+	}
+	f := os.NewFile(uintptr(res.fd), "hijacked")
+	nc, err := net.FileConn(f)
+	f.Close()
+	if err != nil {
+		return nil, nil, fmt.Errorf("gonicorn: hijack: %w", err)
+	}
+	hc := &hijackedConn{Conn: nc, pre: res.buffered}
+	return hc, bufio.NewReadWriter(bufio.NewReader(hc), bufio.NewWriter(hc)), nil
+}
+
+// onHijackWake runs on the loop: it waits for the queue to empty, then hands over.
+func onHijackWake(gc gnet.Conn, err error) error {
+	c, ok := gc.Context().(*conn)
+	if !ok {
+		return nil
+	}
+	if err != nil || c.cur == nil || c.cur.hijack == nil {
+		if ok && c.cur != nil && c.cur.hijack != nil {
+			c.cur.hijack <- hijackResult{err: errConnClosed}
+		}
+		return nil
+	}
+	c.state = stHijacked
+	c.pause()
+	if gc.OutboundBuffered() > 0 {
+		c.srv.watchDrain(c, drainHijack)
+		return nil
+	}
+	c.completeHijack()
+	return nil
+}
+
+// completeHijack duplicates the socket for the handler and lets gnet close its copy.
+func (c *conn) completeHijack() {
+	ex := c.cur
+	if ex == nil || ex.hijack == nil {
+		return
+	}
+	var res hijackResult
+	if n := c.gc.InboundBuffered(); n > 0 {
+		b, _ := c.gc.Peek(n)
+		res.buffered = append([]byte(nil), b...)
+		_, _ = c.gc.Discard(n)
+	}
+	if p := c.body.pipe; p != nil {
+		p.fail(errConnClosed)
+		c.body.pipe = nil
+	}
+	fd, err := unix.FcntlInt(uintptr(c.gc.Fd()), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		res.err = err
+		ex.hijack <- res
+		_ = c.gc.Close()
+		return
+	}
+	res.fd = fd
+	c.cur = nil
+	ex.hijack <- res
+	_ = c.gc.Close()
+}
+
+// hijackedConn is the handler's connection after Hijack; bytes read by the event
+// loop before the hijack come first.
+type hijackedConn struct {
+	net.Conn
+	pre []byte
+}
+
+func (h *hijackedConn) Read(p []byte) (int, error) {
+	if len(h.pre) > 0 {
+		n := copy(p, h.pre)
+		h.pre = h.pre[n:]
+		return n, nil
+	}
+	return h.Conn.Read(p)
+}

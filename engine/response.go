@@ -1,0 +1,595 @@
+package engine
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"github.com/valyala/bytebufferpool"
+
+	"github.com/gonicorn/gonicorn/protocol/http1"
+)
+
+const (
+	// flushThreshold is how much body is buffered before the head goes out: a
+	// response that fits gets a Content-Length and one write.
+	flushThreshold = 64 << 10
+	// largeWrite is the size from which a Write is sent from the caller's slice
+	// (the writer waits until the loop has taken it) instead of being copied.
+	largeWrite = 16 << 10
+	// highWater and lowWater bound the bytes queued for a slow reader: a writer
+	// waits above highWater until the queue drains below lowWater.
+	highWater = 256 << 10
+	lowWater  = 64 << 10
+)
+
+var (
+	continueLine  = []byte("HTTP/1.1 100 Continue\r\n\r\n")
+	crlf          = []byte("\r\n")
+	errWriteStall = errors.New("write to a slow reader made no progress (--write-timeout)")
+)
+
+// response is the http.ResponseWriter of an HTTP/1 or uWSGI exchange. Its methods
+// run on the handler's goroutine (and abandon on the pool's timer goroutine); mu
+// orders them. The connection is reached only through AsyncWrite and Wake.
+type response struct {
+	ex  *exchange
+	req *http.Request
+
+	mu          sync.Mutex
+	header      http.Header
+	status      int
+	wroteHeader bool
+	headSent    bool
+	chunked     bool
+	closeConn   bool
+	isHead      bool
+	declared    int64 // the handler's Content-Length, or -1
+	written     int64 // body bytes the handler wrote
+	buf         *bytebufferpool.ByteBuffer
+	inflight    *bytebufferpool.ByteBuffer // a flush the loop has not taken yet
+	sent        *bytebufferpool.ByteBuffer // the final write
+	ack         chan error
+	gone        bool
+	hijacked    bool
+	contSent    bool
+	deadline    time.Time // write deadline set through http.ResponseController
+}
+
+func (w *response) init(ex *exchange) {
+	w.ex = ex
+	w.req = ex.req
+	w.header = make(http.Header)
+	w.declared = -1
+	w.isHead = ex.req.Method == http.MethodHead
+	w.ack = make(chan error, 1)
+	w.buf = getBuf()
+}
+
+// Header returns the response header map.
+func (w *response) Header() http.Header { return w.header }
+
+// usableLocked reports why the handler may no longer write, if so.
+func (w *response) usableLocked() error {
+	switch {
+	case w.hijacked:
+		return http.ErrHijacked
+	case w.ex.state.Load() == exTimedOut:
+		return http.ErrHandlerTimeout
+	case w.gone || w.ex.state.Load() != exActive:
+		return errConnClosed
+	}
+	return nil
+}
+
+// WriteHeader sends an informational head at once, or records the final status.
+func (w *response) WriteHeader(code int) {
+	if code < 100 || code > 999 {
+		panic("gonicorn: invalid WriteHeader code " + strconv.Itoa(code))
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.usableLocked() != nil {
+		return
+	}
+	if w.wroteHeader {
+		w.ex.c.srv.log.Debug().Str("request", w.ex.String()).Msg("superfluous WriteHeader call")
+		return
+	}
+	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
+		if w.ex.c.uwsgi || w.req.ProtoMinor == 0 {
+			return
+		}
+		if code == http.StatusContinue {
+			w.contSent = true
+		}
+		b := http1.AppendStatusLine(nil, 1, 1, code)
+		b = http1.AppendHeaders(b, w.header)
+		b = append(b, crlf...)
+		_ = w.ex.c.gc.AsyncWrite(b, nil)
+		return
+	}
+	w.writeHeaderLocked(code)
+}
+
+func (w *response) writeHeaderLocked(code int) {
+	w.wroteHeader = true
+	w.status = code
+	if cl := w.header.Get("Content-Length"); cl != "" {
+		if n, err := strconv.ParseInt(cl, 10, 64); err == nil && n >= 0 {
+			w.declared = n
+		} else {
+			w.ex.c.srv.log.Warn().Str("request", w.ex.String()).Str("content_length", cl).
+				Msg("handler set an invalid Content-Length: ignored")
+			w.header.Del("Content-Length")
+		}
+	}
+}
+
+func bodyAllowed(status int) bool {
+	return !(status >= 100 && status < 200 || status == http.StatusNoContent || status == http.StatusNotModified)
+}
+
+// Write buffers or streams body bytes, waiting while a slow reader's queue is full.
+func (w *response) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	if err := w.usableLocked(); err != nil {
+		w.mu.Unlock()
+		return 0, err
+	}
+	if !w.wroteHeader {
+		w.writeHeaderLocked(http.StatusOK)
+	}
+	if !bodyAllowed(w.status) {
+		w.mu.Unlock()
+		return 0, http.ErrBodyNotAllowed
+	}
+	if w.declared >= 0 && w.written+int64(len(p)) > w.declared {
+		w.mu.Unlock()
+		return 0, http.ErrContentLength
+	}
+	w.written += int64(len(p))
+	if w.isHead {
+		w.mu.Unlock()
+		return len(p), nil
+	}
+	if !w.headSent && w.buf.Len()+len(p) <= flushThreshold {
+		w.buf.B = append(w.buf.B, p...)
+		w.mu.Unlock()
+		return len(p), nil
+	}
+	out := w.startStreamLocked()
+	var extra []byte
+	if len(p) >= largeWrite {
+		if w.chunked {
+			out.B = http1.AppendChunkHeader(out.B, len(p))
+		}
+		extra = p
+	} else {
+		w.appendFramed(out, p)
+	}
+	err := w.handoffLocked(out, extra, w.chunked && extra != nil)
+	w.mu.Unlock()
+	if err == nil {
+		err = w.waitAck()
+	}
+	if err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// startStreamLocked returns the buffer to send next in streaming mode: the head
+// (on the first call) and the body buffered so far, framed.
+func (w *response) startStreamLocked() *bytebufferpool.ByteBuffer {
+	if w.headSent {
+		out := w.buf
+		w.buf = getBuf()
+		return out
+	}
+	out := getBuf()
+	w.chunked = !w.ex.c.uwsgi && w.req.ProtoMinor == 1 && w.req.ProtoMajor == 1 &&
+		w.declared < 0 && bodyAllowed(w.status) && !w.isHead
+	closeDelimited := !w.chunked && w.declared < 0 && bodyAllowed(w.status) && !w.isHead
+	w.appendHeadLocked(out, -1, closeDelimited, w.buf.B)
+	if w.buf.Len() > 0 {
+		w.appendFramed(out, w.buf.B)
+		w.buf.Reset()
+	}
+	return out
+}
+
+func (w *response) appendFramed(out *bytebufferpool.ByteBuffer, p []byte) {
+	if len(p) == 0 {
+		return
+	}
+	if w.chunked {
+		out.B = http1.AppendChunkHeader(out.B, len(p))
+		out.B = append(out.B, p...)
+		out.B = append(out.B, crlf...)
+		return
+	}
+	out.B = append(out.B, p...)
+}
+
+// handoffLocked gives out (and extra, the caller's own bytes) to the loop; the
+// writer must then waitAck before touching extra again.
+func (w *response) handoffLocked(out *bytebufferpool.ByteBuffer, extra []byte, chunkEnd bool) error {
+	w.inflight = out
+	var err error
+	switch {
+	case extra == nil:
+		err = w.ex.c.gc.AsyncWrite(out.B, onFlushWritten)
+	case chunkEnd:
+		err = w.ex.c.gc.AsyncWritev([][]byte{out.B, extra, crlf}, onFlushWritten)
+	default:
+		err = w.ex.c.gc.AsyncWritev([][]byte{out.B, extra}, onFlushWritten)
+	}
+	if err != nil {
+		w.inflight = nil
+		putBuf(out)
+		w.gone = true
+		return errConnClosed
+	}
+	return nil
+}
+
+// waitAck waits until the loop has taken the last handoff and the queue to the
+// client is short enough, or the write deadline passes.
+func (w *response) waitAck() error {
+	d := w.ex.c.srv.cfg.WriteTimeout
+	w.mu.Lock()
+	if !w.deadline.IsZero() {
+		d = time.Until(w.deadline)
+	}
+	w.mu.Unlock()
+	if d <= 0 {
+		return <-w.ack
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case err := <-w.ack:
+		return err
+	case <-t.C:
+		w.ex.c.srv.log.Info().Str("request", w.ex.String()).Msg("response write stalled (--write-timeout): closing")
+		w.mu.Lock()
+		w.gone = true
+		w.mu.Unlock()
+		_ = w.ex.c.gc.Wake(onAbortWake)
+		return errWriteStall
+	}
+}
+
+// onFlushWritten runs on the loop once a streamed piece is queued.
+func onFlushWritten(gc gnet.Conn, err error) error {
+	c, ok := gc.Context().(*conn)
+	if !ok || c.cur == nil {
+		return nil
+	}
+	w := &c.cur.w
+	w.mu.Lock()
+	if w.inflight != nil {
+		putBuf(w.inflight)
+		w.inflight = nil
+	}
+	w.mu.Unlock()
+	if err != nil {
+		w.signal(errConnClosed)
+		return nil
+	}
+	if gc.OutboundBuffered() > highWater {
+		c.srv.watchDrain(c, drainWriter)
+		return nil
+	}
+	w.signal(nil)
+	return nil
+}
+
+func (w *response) signal(err error) {
+	select {
+	case w.ack <- err:
+	default:
+	}
+}
+
+// Flush sends what is buffered, starting a streamed response.
+func (w *response) Flush() { _ = w.FlushError() }
+
+// FlushError is Flush for http.ResponseController.
+func (w *response) FlushError() error {
+	w.mu.Lock()
+	if err := w.usableLocked(); err != nil {
+		w.mu.Unlock()
+		return err
+	}
+	if !w.wroteHeader {
+		w.writeHeaderLocked(http.StatusOK)
+	}
+	if w.headSent && w.buf.Len() == 0 {
+		w.mu.Unlock()
+		return nil
+	}
+	out := w.startStreamLocked()
+	err := w.handoffLocked(out, nil, false)
+	w.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return w.waitAck()
+}
+
+// SetWriteDeadline bounds the waits of later writes (http.ResponseController).
+func (w *response) SetWriteDeadline(t time.Time) error {
+	w.mu.Lock()
+	w.deadline = t
+	w.mu.Unlock()
+	return nil
+}
+
+// SetReadDeadline bounds the waits of later body reads (http.ResponseController).
+func (w *response) SetReadDeadline(t time.Time) error {
+	if p, ok := w.req.Body.(*bodyPipe); ok {
+		p.setReadDeadline(t)
+	}
+	return nil
+}
+
+// EnableFullDuplex is always in effect here: the body streams while the handler
+// writes, since the event loop feeds it independently of the response.
+func (w *response) EnableFullDuplex() error { return nil }
+
+// appendHeadLocked appends the status line and header fields. contentLength < 0
+// means none is added; sniff is the body's start, for Content-Type detection.
+func (w *response) appendHeadLocked(out *bytebufferpool.ByteBuffer, contentLength int64, closeDelimited bool, sniff []byte) {
+	w.headSent = true
+	h := w.header
+	minor := 1
+	if w.req.ProtoMajor == 1 && w.req.ProtoMinor == 0 {
+		minor = 0
+	}
+	if w.ex.closeAfter || closeDelimited || w.ex.c.srv.draining.Load() || hasToken(h["Connection"], "close") {
+		w.closeConn = true
+	}
+	out.B = http1.AppendStatusLine(out.B, 1, minor, w.status)
+	trailers := w.trailerKeys()
+	if len(trailers) == 0 {
+		out.B = http1.AppendHeaders(out.B, h)
+	} else {
+		head := make(http.Header, len(h))
+		for k, v := range h {
+			if !isTrailerKey(k, trailers) {
+				head[k] = v
+			}
+		}
+		out.B = http1.AppendHeaders(out.B, head)
+	}
+	if _, ok := h["Date"]; !ok {
+		out.B = append(out.B, "Date: "...)
+		out.B = append(out.B, w.ex.c.srv.date.get()...)
+		out.B = append(out.B, crlf...)
+	}
+	if _, ok := h["Content-Type"]; !ok && bodyAllowed(w.status) && len(sniff) > 0 && h.Get("Content-Encoding") == "" {
+		ct := http.DetectContentType(sniff)
+		h["Content-Type"] = []string{ct}
+		out.B = append(out.B, "Content-Type: "...)
+		out.B = append(out.B, ct...)
+		out.B = append(out.B, crlf...)
+	}
+	if contentLength >= 0 && w.declared < 0 {
+		out.B = append(out.B, "Content-Length: "...)
+		out.B = strconv.AppendInt(out.B, contentLength, 10)
+		out.B = append(out.B, crlf...)
+	}
+	if w.chunked {
+		out.B = append(out.B, "Transfer-Encoding: chunked\r\n"...)
+	}
+	if !w.ex.c.uwsgi {
+		switch {
+		case w.closeConn && !hasToken(h["Connection"], "close"):
+			out.B = append(out.B, "Connection: close\r\n"...)
+		case !w.closeConn && minor == 0:
+			out.B = append(out.B, "Connection: keep-alive\r\n"...)
+		}
+	}
+	out.B = append(out.B, crlf...)
+}
+
+// trailerKeys returns the trailer names the handler declared or set with
+// http.TrailerPrefix.
+func (w *response) trailerKeys() []string {
+	var keys []string
+	for _, v := range w.header["Trailer"] {
+		for _, k := range splitComma(v) {
+			keys = append(keys, http.CanonicalHeaderKey(k))
+		}
+	}
+	for k := range w.header {
+		if strings.HasPrefix(k, http.TrailerPrefix) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+func isTrailerKey(k string, keys []string) bool {
+	for _, t := range keys {
+		if t == k {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *response) appendTrailers(out *bytebufferpool.ByteBuffer, keys []string) {
+	out.B = append(out.B, "0\r\n"...)
+	if len(keys) > 0 {
+		tr := make(http.Header, len(keys))
+		for _, k := range keys {
+			if vs, ok := w.header[k]; ok {
+				tr[strings.TrimPrefix(k, http.TrailerPrefix)] = vs
+			}
+		}
+		out.B = http1.AppendHeaders(out.B, tr)
+	}
+	out.B = append(out.B, crlf...)
+}
+
+func hasToken(vals []string, tok string) bool {
+	for _, v := range vals {
+		for _, t := range splitComma(v) {
+			if strings.EqualFold(t, tok) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// finish completes the response after the handler returned.
+func (w *response) finish() {
+	w.mu.Lock()
+	if !w.ex.state.CompareAndSwap(exActive, exFinished) || w.hijacked || w.gone {
+		w.mu.Unlock()
+		return
+	}
+	if !w.wroteHeader {
+		w.writeHeaderLocked(http.StatusOK)
+	}
+	var out *bytebufferpool.ByteBuffer
+	if !w.headSent {
+		out = getBuf()
+		trailers := w.trailerKeys()
+		canChunk := !w.ex.c.uwsgi && w.req.ProtoMajor == 1 && w.req.ProtoMinor == 1
+		switch {
+		case len(trailers) > 0 && canChunk && bodyAllowed(w.status) && !w.isHead:
+			w.chunked = true
+			w.appendHeadLocked(out, -1, false, w.buf.B)
+			w.appendFramed(out, w.buf.B)
+			w.appendTrailers(out, trailers)
+		default:
+			cl := int64(-1)
+			if bodyAllowed(w.status) && (!w.isHead || w.written > 0) {
+				cl = w.written
+			}
+			w.appendHeadLocked(out, cl, false, w.buf.B)
+			out.B = append(out.B, w.buf.B...)
+		}
+		w.buf.Reset()
+	} else {
+		out = w.buf
+		w.buf = nil
+		if w.chunked {
+			w.appendTrailers(out, w.trailerKeys())
+		}
+		if w.declared >= 0 && w.written < w.declared {
+			// The handler promised more than it wrote: the client must see a cut.
+			w.closeConn = true
+		}
+	}
+	if w.buf != nil {
+		putBuf(w.buf)
+		w.buf = nil
+	}
+	w.sent = out
+	status, n := w.status, w.written
+	if err := w.ex.c.gc.AsyncWrite(out.B, onFinalWrite); err != nil {
+		w.sent = nil
+		putBuf(out)
+	}
+	w.mu.Unlock()
+	w.ex.logAccess(status, n, w.header)
+}
+
+// releaseSent returns the final write's buffer; it runs on the loop.
+func (w *response) releaseSent() {
+	w.mu.Lock()
+	if w.sent != nil {
+		putBuf(w.sent)
+		w.sent = nil
+	}
+	w.mu.Unlock()
+}
+
+// abandon answers for a handler that timed out or panicked: an error response
+// when nothing was sent, else a cut connection. Later writes are dropped.
+func (w *response) abandon(status int, state int32) {
+	if !w.ex.state.CompareAndSwap(exActive, state) {
+		return
+	}
+	w.mu.Lock()
+	if w.gone || w.hijacked {
+		w.mu.Unlock()
+		return
+	}
+	if w.headSent {
+		w.gone = true
+		w.mu.Unlock()
+		_ = w.ex.c.gc.Wake(onAbortWake)
+		return
+	}
+	w.headSent = true
+	w.closeConn = true
+	out := getBuf()
+	minor := 1
+	if w.req.ProtoMinor == 0 {
+		minor = 0
+	}
+	text := http.StatusText(status)
+	out.B = http1.AppendStatusLine(out.B, 1, minor, status)
+	out.B = append(out.B, "Date: "...)
+	out.B = append(out.B, w.ex.c.srv.date.get()...)
+	out.B = append(out.B, "\r\nContent-Type: text/plain; charset=utf-8\r\n"...)
+	if status == http.StatusServiceUnavailable {
+		out.B = append(out.B, "Retry-After: 1\r\n"...)
+	}
+	if !w.ex.c.uwsgi {
+		out.B = append(out.B, "Connection: close\r\n"...)
+	}
+	out.B = append(out.B, "Content-Length: "...)
+	out.B = strconv.AppendInt(out.B, int64(len(text)+1), 10)
+	out.B = append(out.B, "\r\n\r\n"...)
+	if !w.isHead {
+		out.B = append(out.B, text...)
+		out.B = append(out.B, '\n')
+	}
+	if w.buf != nil {
+		putBuf(w.buf)
+		w.buf = nil
+	}
+	w.sent = out
+	if err := w.ex.c.gc.AsyncWrite(out.B, onFinalWrite); err != nil {
+		w.sent = nil
+		putBuf(out)
+	}
+	w.mu.Unlock()
+	w.ex.logAccess(status, int64(len(text)+1), nil)
+}
+
+// connGone marks the response dead and frees a writer waiting on the loop.
+func (w *response) connGone() {
+	w.mu.Lock()
+	w.gone = true
+	w.mu.Unlock()
+	w.signal(errConnClosed)
+}
+
+func (w *response) sendContinue() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.headSent || w.contSent || w.usableLocked() != nil {
+		return
+	}
+	w.contSent = true
+	_ = w.ex.c.gc.AsyncWrite(continueLine, nil)
+}
+
+func (w *response) continueSent() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.contSent
+}

@@ -1,0 +1,373 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"github.com/panjf2000/gnet/v2/pkg/logging"
+	"github.com/rs/zerolog"
+
+	"github.com/gonicorn/gonicorn/internal/allow"
+	"github.com/gonicorn/gonicorn/internal/config"
+	"github.com/gonicorn/gonicorn/internal/listen"
+	"github.com/gonicorn/gonicorn/internal/logs"
+	"github.com/gonicorn/gonicorn/pool"
+)
+
+var (
+	errNoPoller      = errors.New("engine: event loop poller not found")
+	errServerStopped = errors.New("engine: server stopped")
+)
+
+// Options are what a Server needs besides the Config and the handler.
+type Options struct {
+	// Log is the error log.
+	Log zerolog.Logger
+	// Access is the access log; nil disables it.
+	Access *logs.AccessLog
+}
+
+// Server serves one process's share of the listeners: it accepts connections, runs
+// them on gnet event loops, and runs handlers on its pool.
+type Server struct {
+	cfg     *config.Config
+	handler http.Handler
+	log     zerolog.Logger
+	access  *logs.AccessLog
+	pool    *pool.Pool
+	client  *gnet.Client
+	date    dateCache
+
+	uwsgiAllow *allow.List
+	h1, h2c    bool // protocols served on http listeners
+
+	// baseCtx carries http.ServerContextKey; each listener adds LocalAddrContextKey.
+	baseCtx context.Context
+
+	conns    sync.Map // *conn -> struct{}: every open connection, for the clock and drain
+	nconns   atomic.Int64
+	inflight atomic.Int64
+	served   atomic.Uint64
+	lastTurn atomic.Int64 // unix nanos when every loop last answered the clock
+
+	draining atomic.Bool
+	stopOnce sync.Once
+	stopped  chan struct{}
+	acceptWG sync.WaitGroup
+	lnMu     sync.Mutex
+	lns      []*listen.Listener
+
+	drainMu      sync.Mutex
+	drainWaiters map[*conn]struct{}
+	drainKick    chan struct{}
+}
+
+// New builds a Server for cfg serving h. It starts nothing until Serve.
+func New(cfg *config.Config, h http.Handler, o Options) (*Server, error) {
+	s := &Server{
+		cfg:          cfg,
+		handler:      h,
+		log:          o.Log,
+		access:       o.Access,
+		stopped:      make(chan struct{}),
+		drainWaiters: make(map[*conn]struct{}),
+		drainKick:    make(chan struct{}, 1),
+	}
+	for _, p := range cfg.HTTPProtocols {
+		switch p {
+		case "h1":
+			s.h1 = true
+		case "h2c":
+			s.h2c = true
+		}
+	}
+	if !s.h1 && !s.h2c {
+		return nil, fmt.Errorf("engine: --http-protocols enables neither h1 nor h2c")
+	}
+	al, err := allow.Parse(cfg.UWSGIAllowFrom)
+	if err != nil {
+		return nil, fmt.Errorf("engine: --uwsgi-allow-from: %w", err)
+	}
+	s.uwsgiAllow = al
+	threads := cfg.Threads
+	if threads <= 0 {
+		threads = 1024
+	}
+	s.pool, err = pool.New(threads, cfg.Timeout, s.log)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	s.date.refresh(time.Now())
+	s.baseCtx = context.Background()
+	return s, nil
+}
+
+type listenerCtxKey struct{}
+
+// Serve accepts connections on ls until Shutdown or Close, and returns once every
+// connection is gone. The listeners are closed when Serve returns.
+func (s *Server) Serve(ls []*listen.Listener) error {
+	if len(ls) == 0 {
+		return errors.New("engine: no listeners")
+	}
+	raiseNoFile(s.cfg.WorkerConnections, s.log)
+	loops := s.cfg.EventLoops
+	if loops <= 0 {
+		loops = runtime.GOMAXPROCS(0)
+	}
+	cli, err := gnet.NewClient(&loopHandler{s: s},
+		gnet.WithMulticore(true),
+		gnet.WithNumEventLoop(loops),
+		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
+		gnet.WithReadBufferCap(64<<10),
+		gnet.WithWriteBufferCap(64<<10),
+		gnet.WithLogger(gnetLogger{s.log}),
+		gnet.WithLogLevel(logging.ErrorLevel),
+	)
+	if err != nil {
+		return fmt.Errorf("engine: gnet client: %w", err)
+	}
+	if err := cli.Start(); err != nil {
+		return fmt.Errorf("engine: starting event loops: %w", err)
+	}
+	s.client = cli
+	s.lnMu.Lock()
+	s.lns = ls
+	s.lnMu.Unlock()
+	s.baseCtx = context.WithValue(context.Background(), http.ServerContextKey, (*http.Server)(nil))
+	for _, l := range ls {
+		lctx := context.WithValue(s.baseCtx, http.LocalAddrContextKey, l.Addr())
+		s.acceptWG.Add(1)
+		go s.acceptLoop(l, lctx)
+	}
+	go s.clock()
+	go s.drainWatcher()
+	<-s.stopped
+	s.closeListeners()
+	s.acceptWG.Wait()
+	if err := cli.Stop(); err != nil {
+		s.log.Debug().Err(err).Msg("stopping event loops")
+	}
+	s.pool.Close()
+	return nil
+}
+
+func (s *Server) closeListeners() {
+	s.lnMu.Lock()
+	defer s.lnMu.Unlock()
+	for _, l := range s.lns {
+		_ = l.Close()
+	}
+}
+
+// acceptLoop accepts on one listener and enrolls every connection on an event loop.
+func (s *Server) acceptLoop(l *listen.Listener, lctx context.Context) {
+	defer s.acceptWG.Done()
+	uwsgi := l.Protocol == "uwsgi"
+	maxConns := int64(s.cfg.WorkerConnections)
+	backoff := 5 * time.Millisecond
+	for {
+		for maxConns > 0 && s.nconns.Load() >= maxConns && !s.draining.Load() {
+			// At the cap: leave new connections in the shared backlog for other workers.
+			time.Sleep(5 * time.Millisecond)
+		}
+		nc, err := l.Accept()
+		if err != nil {
+			if s.draining.Load() || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// EMFILE and friends: log, back off, keep serving the open connections.
+			s.log.Error().Err(err).Str("listener", l.Spec).Msg("accept failed")
+			time.Sleep(backoff)
+			backoff = min(backoff*2, time.Second)
+			continue
+		}
+		backoff = 5 * time.Millisecond
+		if uwsgi && !s.uwsgiAllow.AllowAddr(nc.RemoteAddr()) {
+			s.log.Warn().Str("peer", nc.RemoteAddr().String()).Str("listener", l.Spec).
+				Msg("uwsgi peer not in --uwsgi-allow-from: connection refused")
+			_ = nc.Close()
+			continue
+		}
+		c := newConn(s, l, lctx, nc, uwsgi)
+		s.nconns.Add(1)
+		if _, err := s.client.EnrollContext(nc, c); err != nil {
+			s.nconns.Add(-1)
+			if !s.draining.Load() {
+				s.log.Error().Err(err).Msg("enrolling connection on an event loop")
+			}
+			_ = nc.Close()
+		}
+	}
+}
+
+// clock runs the server's timers: the Date header, connection deadlines, and the
+// event-loop liveness probe behind Healthy.
+func (s *Server) clock() {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	var probes atomic.Int64
+	for {
+		select {
+		case <-s.stopped:
+			return
+		case now := <-t.C:
+			s.date.refresh(now)
+			nowNano := now.UnixNano()
+			s.conns.Range(func(k, _ any) bool {
+				c := k.(*conn)
+				if d := c.deadline.Load(); d != 0 && d <= nowNano {
+					_ = c.gc.Wake(onExpireWake)
+				}
+				return true
+			})
+			s.probeLoops(nowNano, &probes)
+		}
+	}
+}
+
+// probeLoops asks each event loop to run a no-op; when all have answered, the
+// loops are known to turn.
+func (s *Server) probeLoops(now int64, pending *atomic.Int64) {
+	if pending.Load() > 0 {
+		return // the last probe has not come back: a loop is stuck or slow
+	}
+	loops := s.loops()
+	if len(loops) == 0 {
+		s.lastTurn.Store(now)
+		return
+	}
+	pending.Store(int64(len(loops)))
+	for _, el := range loops {
+		err := el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+			if pending.Add(-1) == 0 {
+				s.lastTurn.Store(time.Now().UnixNano())
+			}
+			return nil
+		}))
+		if err != nil {
+			pending.Add(-1)
+		}
+	}
+}
+
+// loops returns the event loops that hold at least one connection.
+func (s *Server) loops() []gnet.EventLoop {
+	seen := map[gnet.EventLoop]bool{}
+	var out []gnet.EventLoop
+	s.conns.Range(func(k, _ any) bool {
+		if el := k.(*conn).loop; el != nil && !seen[el] {
+			seen[el] = true
+			out = append(out, el)
+		}
+		return len(out) < 64
+	})
+	return out
+}
+
+// Healthy reports whether this server can still make progress: its event loops
+// turn, and not every pool slot is held by a handler past its deadline.
+func (s *Server) Healthy() bool {
+	last := s.lastTurn.Load()
+	if last != 0 && time.Since(time.Unix(0, last)) > 5*time.Second {
+		return false
+	}
+	return s.pool.Healthy()
+}
+
+// Served returns how many requests this server has completed.
+func (s *Server) Served() uint64 { return s.served.Load() }
+
+// Stuck lists the requests whose handlers run past their deadline.
+func (s *Server) Stuck() []pool.Stuck { return s.pool.Stuck() }
+
+// Shutdown stops accepting, lets in-flight requests finish, closes idle
+// connections, and returns when every connection is gone or ctx ends (then the
+// rest are closed at once).
+func (s *Server) Shutdown(ctx context.Context) error {
+	if !s.draining.CompareAndSwap(false, true) {
+		return nil
+	}
+	s.closeListeners()
+	s.conns.Range(func(k, _ any) bool {
+		_ = k.(*conn).gc.Wake(onDrainWake)
+		return true
+	})
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	var err error
+	for s.nconns.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			err = fmt.Errorf("engine: graceful stop: %d connections still open: %w", s.nconns.Load(), ctx.Err())
+			s.stop()
+			return err
+		case <-tick.C:
+			// Connections idle at the moment of the first wake may have become idle
+			// since: wake them again.
+			s.conns.Range(func(k, _ any) bool {
+				_ = k.(*conn).gc.Wake(onDrainWake)
+				return true
+			})
+		}
+	}
+	s.stop()
+	return nil
+}
+
+// Close stops the server at once: every connection is closed.
+func (s *Server) Close() error {
+	s.draining.Store(true)
+	s.stop()
+	return nil
+}
+
+func (s *Server) stop() {
+	s.stopOnce.Do(func() { close(s.stopped) })
+}
+
+// Done is closed when the server has been told to stop.
+func (s *Server) Done() <-chan struct{} { return s.stopped }
+
+func (s *Server) beginRequest() { s.inflight.Add(1) }
+
+func (s *Server) endRequest() {
+	s.inflight.Add(-1)
+	s.served.Add(1)
+}
+
+// raiseNoFile lifts the soft RLIMIT_NOFILE to the hard limit: gnet stops its whole
+// engine on EMFILE, and the accept loop caps connections below the limit.
+func raiseNoFile(want int, log zerolog.Logger) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return
+	}
+	if lim.Cur < lim.Max {
+		lim.Cur = lim.Max
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+			log.Warn().Err(err).Msg("raising RLIMIT_NOFILE")
+		}
+	}
+	if want > 0 && uint64(want)+64 > lim.Cur {
+		log.Warn().Uint64("nofile", lim.Cur).Int("worker_connections", want).
+			Msg("RLIMIT_NOFILE is below --worker-connections: connections will be capped by the limit")
+	}
+}
+
+type gnetLogger struct{ log zerolog.Logger }
+
+func (l gnetLogger) Debugf(f string, a ...any) { l.log.Debug().Msgf("gnet: "+f, a...) }
+func (l gnetLogger) Infof(f string, a ...any)  { l.log.Debug().Msgf("gnet: "+f, a...) }
+func (l gnetLogger) Warnf(f string, a ...any)  { l.log.Warn().Msgf("gnet: "+f, a...) }
+func (l gnetLogger) Errorf(f string, a ...any) { l.log.Error().Msgf("gnet: "+f, a...) }
+func (l gnetLogger) Fatalf(f string, a ...any) { l.log.Error().Msgf("gnet: "+f, a...) }
