@@ -20,23 +20,23 @@ type OwnedField struct{ Name, Value string }
 type chunkState uint8
 
 const (
-	chunkSize         chunkState = iota // reading the hex digits of a chunk size
-	chunkExtAfterWord                   // after the size or an extension value: BWS, ';' or CR
-	chunkExtBeforeName                  // after ';': BWS or an extension name
-	chunkExtName                        // inside an extension name
-	chunkExtAfterName                   // BWS after a name: '=' or ';' must follow
-	chunkExtBeforeValue                 // after '=': BWS, a token or a quoted-string
-	chunkExtToken                       // inside a token extension value
-	chunkExtQuoted                      // inside a quoted-string extension value
-	chunkExtQuotedPair                  // after a backslash inside a quoted-string
-	chunkSizeLF                         // CR of the size line seen, LF must follow
-	chunkData                           // inside chunk data
-	chunkDataCR                         // chunk data done, CR must follow
-	chunkDataLF                         // CR after chunk data seen, LF must follow
-	chunkTrailerStart                   // at the start of a trailer line or the final CRLF
-	chunkTrailerLine                    // inside a trailer field line
-	chunkTrailerEndLF                   // CR of the final CRLF seen, LF must follow
-	chunkDone                           // last-chunk and trailer section consumed
+	chunkSize           chunkState = iota // reading the hex digits of a chunk size
+	chunkExtAfterWord                     // after the size or an extension value: BWS, ';' or CR
+	chunkExtBeforeName                    // after ';': BWS or an extension name
+	chunkExtName                          // inside an extension name
+	chunkExtAfterName                     // BWS after a name: '=' or ';' must follow
+	chunkExtBeforeValue                   // after '=': BWS, a token or a quoted-string
+	chunkExtToken                         // inside a token extension value
+	chunkExtQuoted                        // inside a quoted-string extension value
+	chunkExtQuotedPair                    // after a backslash inside a quoted-string
+	chunkSizeLF                           // CR of the size line seen, LF must follow
+	chunkData                             // inside chunk data
+	chunkDataCR                           // chunk data done, CR must follow
+	chunkDataLF                           // CR after chunk data seen, LF must follow
+	chunkTrailerStart                     // at the start of a trailer line or the final CRLF
+	chunkTrailerLine                      // inside a trailer field line
+	chunkTrailerEndLF                     // CR of the final CRLF seen, LF must follow
+	chunkDone                             // last-chunk and trailer section consumed
 )
 
 // ChunkedDecoder decodes a chunked body incrementally (RFC 9112 §7.1), trailers included.
@@ -56,10 +56,17 @@ type ChunkedDecoder struct {
 	err          *Error
 }
 
-// Reset prepares d for the next body. It keeps MaxTrailerBytes and its line buffer;
+// maxRetainedLine bounds the trailer line buffer a ChunkedDecoder keeps between bodies.
+const maxRetainedLine = 1024
+
+// Reset prepares d for the next body. It keeps MaxTrailerBytes and a small line buffer;
 // Trailers is set to nil so a caller may keep the previous body's trailers.
 func (d *ChunkedDecoder) Reset() {
-	*d = ChunkedDecoder{MaxTrailerBytes: d.MaxTrailerBytes, line: d.line[:0]}
+	line := d.line[:0]
+	if cap(line) > maxRetainedLine {
+		line = nil
+	}
+	*d = ChunkedDecoder{MaxTrailerBytes: d.MaxTrailerBytes, line: line}
 }
 
 // Decode consumes as much of src as it can and appends decoded body bytes to dst.
@@ -67,8 +74,9 @@ func (d *ChunkedDecoder) Reset() {
 // last-chunk and trailer section (and its final CRLF) have been consumed. Bytes after the
 // end are not consumed. Errors are *Error (400 for bad sizes/extensions/CRLF, size
 // overflow; 431 for a trailer section over MaxTrailerBytes); after one, every call
-// returns it again. On an error, out holds the body bytes decoded before it and consumed
-// counts the bytes before the chunk line, CRLF or trailer line that broke the rules.
+// returns it again. On an error, out holds the body bytes decoded before it; consumed
+// then says only how far decoding got (it depends on how the input was split), since
+// the connection cannot be read further.
 func (d *ChunkedDecoder) Decode(dst, src []byte) (out []byte, consumed int, done bool, err error) {
 	if d.err != nil {
 		return dst, 0, false, d.err

@@ -99,9 +99,17 @@ type Parser struct {
 	err   *Error // the refusal once stateFailed
 }
 
-// Reset prepares p for the next head. It keeps Limits and the capacity of its buffers.
+// maxRetainedSpans bounds the field index a Parser keeps between heads, so that one
+// head with thousands of fields does not pin its memory for the connection's lifetime.
+const maxRetainedSpans = 256
+
+// Reset prepares p for the next head. It keeps Limits and, up to a bound, the capacity
+// of its field index.
 func (p *Parser) Reset() {
 	spans := p.spans[:0]
+	if cap(spans) > maxRetainedSpans {
+		spans = nil
+	}
 	limits := p.Limits
 	*p = Parser{Limits: limits, spans: spans}
 }

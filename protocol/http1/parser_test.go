@@ -192,6 +192,7 @@ func TestParseAcceptsValidHeads(t *testing.T) {
 				t.Fatalf("n = %d, want %d", n, len(tt.in))
 			}
 			tt.want.check(t, req)
+			checkSplits(t, []byte(tt.in), Limits{})
 		})
 	}
 }
@@ -243,6 +244,7 @@ func TestParseRefusesInvalidHeads(t *testing.T) {
 		{"trailing space after the version", head("GET / HTTP/1.1 ", "Host: a"), 400},
 		{"HTTP/0.9 request line without version", head("GET /"), 400},
 		{"method only", head("GET"), 400},
+		{"request line without spaces and a non-token byte", head("G@T"), 400},
 		// versions
 		{"HTTP/2.0 is not supported", head("GET / HTTP/2.0", "Host: a"), 505},
 		{"HTTP/3 is not supported", head("GET / HTTP/3", "Host: a"), 505},
@@ -311,6 +313,7 @@ func TestParseRefusesInvalidHeads(t *testing.T) {
 			if got := statusOf(t, err); got != tt.status || n != 0 {
 				t.Fatalf("Parse = (%d, %v), want status %d", n, err, tt.status)
 			}
+			checkSplits(t, []byte(tt.in), Limits{})
 		})
 	}
 }
@@ -318,7 +321,7 @@ func TestParseRefusesInvalidHeads(t *testing.T) {
 func TestParseLimits(t *testing.T) {
 	small := Limits{MaxRequestLine: 20, MaxHeaderFields: 3, MaxFieldSize: 16, MaxHeaderBytes: 100}
 	line20 := "GET /" + strings.Repeat("a", 6) + " HTTP/1.1" // 20 bytes
-	field16 := "X: " + strings.Repeat("v", 13)              // 16 bytes
+	field16 := "X: " + strings.Repeat("v", 13)               // 16 bytes
 	tests := []struct {
 		name   string
 		in     string
@@ -508,5 +511,33 @@ func TestErrorMessage(t *testing.T) {
 	_, err, _ := parseWhole([]byte(head("GET / HTTP/1.1")), Limits{})
 	if got := err.Error(); got != "http1: 400 HTTP/1.1 request without Host" {
 		t.Fatalf("Error() = %q", got)
+	}
+}
+
+func TestResetDropsAnOversizedFieldIndex(t *testing.T) {
+	var p Parser
+	in := "GET / HTTP/1.1\r\nHost: a\r\n" + strings.Repeat("X: y\r\n", 4*maxRetainedSpans) + "\r\n"
+	if _, err := p.Parse([]byte(in), new(Request)); err != nil {
+		t.Fatal(err)
+	}
+	p.Reset()
+	if cap(p.spans) > maxRetainedSpans {
+		t.Fatalf("Reset kept %d spans of capacity", cap(p.spans))
+	}
+}
+
+func TestIsToken(t *testing.T) {
+	for in, want := range map[string]bool{"GET": true, "X-Custom_1.~!#$%&'*+^`|": true, "": false, "a b": false, "a:": false, "a\x00": false, "caf\xc3\xa9": false, "(x)": false} {
+		if got := IsToken([]byte(in)); got != want {
+			t.Errorf("IsToken(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestLimitsDefaults(t *testing.T) {
+	got := Limits{MaxRequestLine: -1, MaxHeaderFields: -1, MaxFieldSize: -1, MaxHeaderBytes: -1}.withDefaults()
+	want := Limits{DefaultMaxRequestLine, DefaultMaxHeaderFields, 0, DefaultMaxHeaderBytes}
+	if got != want {
+		t.Fatalf("withDefaults = %+v, want %+v", got, want)
 	}
 }
