@@ -1,0 +1,46 @@
+# gonicorn — the two commands a newcomer needs on a fresh Debian machine:
+#   make run    the demo app on 127.0.0.1:8000
+#   make test   every test (installs nginx, wrk, h2load, curl and h2spec first)
+
+GO       ?= go
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BIN      := $(CURDIR)/bin
+# command:debian-package pairs the tests need
+APT_DEPS := nginx:nginx wrk:wrk h2load:nghttp2-client curl:curl taskset:util-linux
+
+.PHONY: run test deps tools bench vet build clean
+
+run: build
+	$(BIN)/gonicorn -b 127.0.0.1:8000 --access-logfile -
+
+build:
+	$(GO) build -o $(BIN)/gonicorn ./cmd/gonicorn
+
+# deps installs the Debian packages the end-to-end tests drive, when missing.
+deps:
+	@missing=""; for pair in $(APT_DEPS); do \
+		cmd=$${pair%%:*}; pkg=$${pair#*:}; \
+		command -v $$cmd >/dev/null 2>&1 || [ -x /usr/sbin/$$cmd ] || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+# tools builds the Go tools pinned in tools/go.mod (h2spec) into bin/.
+tools:
+	@if [ -f tools/go.mod ]; then cd tools && $(GO) build -o $(BIN)/h2spec github.com/summerwind/h2spec/cmd/h2spec; fi
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l . | tee /dev/stderr)"
+
+test: deps tools vet
+	GONICORN_REQUIRE_TOOLS=1 PATH="$(BIN):$$PATH" $(GO) test -count=1 -timeout 12m ./...
+	$(GO) test -count=1 -race -timeout 6m ./engine/ ./pool/ ./protocol/...
+
+bench: deps tools build
+	@if [ -x scripts/bench.sh ]; then scripts/bench.sh; else $(GO) test -run '^$$' -bench . -benchmem ./...; fi
+
+clean:
+	rm -rf $(BIN)
