@@ -150,6 +150,9 @@ func (c *Conn) SendWindow(id uint32) int {
 	return min(s.send.Avail(), c.send.Avail())
 }
 
+// ConnSendWindow returns the connection-level send window, never less than 0.
+func (c *Conn) ConnSendWindow() int { return c.send.Avail() }
+
 // WriteData writes as much of p on stream id as the flow-control windows allow, in
 // frames no larger than the client's SETTINGS_MAX_FRAME_SIZE, and returns how much it
 // wrote. endStream ends the stream with the last frame, only once all of p is written;

@@ -1,0 +1,358 @@
+package engine
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gonicorn/gonicorn/internal/logs"
+	"github.com/gonicorn/gonicorn/protocol/h2"
+)
+
+// The http.ResponseWriter side of h2Stream. Its methods run on the handler's
+// goroutine; what they produce is framed on the loop by service.
+
+// Header returns the response header map.
+func (s *h2Stream) Header() http.Header {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.header == nil {
+		s.header = make(http.Header)
+	}
+	return s.header
+}
+
+func (s *h2Stream) usableLocked() error {
+	switch {
+	case s.timedOut:
+		return http.ErrHandlerTimeout
+	case s.resetErr != nil:
+		return s.resetErr
+	case s.writeFailed:
+		return errH2WriteStall
+	}
+	return nil
+}
+
+// WriteHeader records the status; informational (1xx) heads are sent at once.
+func (s *h2Stream) WriteHeader(code int) {
+	if code < 100 || code > 999 {
+		panic("gonicorn: invalid WriteHeader code " + strconv.Itoa(code))
+	}
+	s.mu.Lock()
+	if s.usableLocked() != nil || s.wroteHeader {
+		s.mu.Unlock()
+		return
+	}
+	if code < 200 {
+		if code == http.StatusSwitchingProtocols {
+			s.mu.Unlock()
+			return
+		}
+		s.info = append(s.info, h2Info{status: code, header: s.header.Clone()})
+		s.mu.Unlock()
+		s.hc.notify(s)
+		return
+	}
+	s.writeHeaderLocked(code)
+	s.mu.Unlock()
+}
+
+func (s *h2Stream) writeHeaderLocked(code int) {
+	s.wroteHeader = true
+	s.status = code
+	if s.header == nil {
+		s.header = make(http.Header)
+	}
+	// Changes to the header map after WriteHeader do not reach the head (only
+	// declared trailers do), as with net/http.
+	s.snap = s.header.Clone()
+	if s.snap == nil {
+		s.snap = make(http.Header)
+	}
+	if cl := s.snap.Get("Content-Length"); cl != "" {
+		if n, err := strconv.ParseInt(cl, 10, 64); err == nil && n >= 0 {
+			s.declared = n
+		} else {
+			s.hc.c.srv.log.Warn().Str("request", s.String()).Str("content_length", cl).
+				Msg("handler set an invalid Content-Length: ignored")
+			s.snap.Del("Content-Length")
+		}
+	}
+}
+
+// Write buffers body bytes, waiting while the stream's buffer is full.
+func (s *h2Stream) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	if err := s.usableLocked(); err != nil {
+		s.mu.Unlock()
+		return 0, err
+	}
+	if !s.wroteHeader {
+		s.writeHeaderLocked(http.StatusOK)
+	}
+	if !bodyAllowed(s.status) {
+		s.mu.Unlock()
+		return 0, http.ErrBodyNotAllowed
+	}
+	if s.declared >= 0 && s.written+int64(len(p)) > s.declared {
+		s.mu.Unlock()
+		return 0, http.ErrContentLength
+	}
+	s.written += int64(len(p))
+	if s.isHead {
+		s.mu.Unlock()
+		return len(p), nil
+	}
+	total := len(p)
+	for len(p) > 0 {
+		room := h2MaxOut - len(s.out)
+		if room <= 0 {
+			s.flushReq = true
+			if s.outWait == nil {
+				s.outWait = make(chan struct{}, 1)
+			}
+			ch := s.outWait
+			s.mu.Unlock()
+			s.hc.notify(s)
+			ok := waitSignal(ch, s.hc.c.srv.cfg.WriteTimeout)
+			s.mu.Lock()
+			if err := s.usableLocked(); err != nil {
+				s.mu.Unlock()
+				return total - len(p), err
+			}
+			if !ok && len(s.out) >= h2MaxOut {
+				s.writeFailed = true
+				s.mu.Unlock()
+				s.hc.notify(s)
+				return total - len(p), errH2WriteStall
+			}
+			continue
+		}
+		n := min(room, len(p))
+		s.out = append(s.out, p[:n]...)
+		p = p[n:]
+	}
+	s.mu.Unlock()
+	return total, nil
+}
+
+// Flush sends the head and the buffered body now.
+func (s *h2Stream) Flush() { _ = s.FlushError() }
+
+// FlushError is Flush that reports a stream that can no longer be written.
+func (s *h2Stream) FlushError() error {
+	s.mu.Lock()
+	if err := s.usableLocked(); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	if !s.wroteHeader {
+		s.writeHeaderLocked(http.StatusOK)
+	}
+	s.flushReq = true
+	s.mu.Unlock()
+	s.hc.notify(s)
+	return nil
+}
+
+// finish runs after the handler returned: what remains goes out with END_STREAM.
+func (s *h2Stream) finish() {
+	s.mu.Lock()
+	if !s.wroteHeader && s.usableLocked() == nil {
+		s.writeHeaderLocked(http.StatusOK)
+	}
+	s.handlerDone = true
+	status, n := s.status, s.written
+	if s.declared >= 0 && n < s.declared && !s.isHead && bodyAllowed(status) && s.usableLocked() == nil {
+		s.hc.c.srv.log.Warn().Str("request", s.String()).Int64("declared", s.declared).Int64("written", n).
+			Msg("handler wrote less than its Content-Length: stream reset")
+		s.writeFailed = true
+	}
+	s.mu.Unlock()
+	s.logAccess(status)
+	s.hc.notify(s)
+}
+
+func (s *h2Stream) logAccess(status int) {
+	al := s.hc.c.srv.access
+	if al == nil {
+		return
+	}
+	s.mu.Lock()
+	n, hdr := s.written, s.snap
+	s.mu.Unlock()
+	e := logs.AccessEntry{
+		RemoteAddr: s.req.RemoteAddr,
+		Method:     s.req.Method,
+		RequestURI: s.req.RequestURI,
+		Proto:      s.req.Proto,
+		Status:     status,
+		BodyBytes:  n,
+		Start:      s.start,
+		Duration:   time.Since(s.start),
+		ReqHeader:  s.req.Header,
+		RespHeader: hdr,
+	}
+	al.Log(&e)
+}
+
+// trailersLocked collects the trailers of a finished response: the keys declared
+// in the Trailer header and keys carrying http.TrailerPrefix.
+func (s *h2Stream) trailersLocked() http.Header {
+	var tr http.Header
+	for _, v := range s.snap["Trailer"] {
+		for _, k := range splitComma(v) {
+			k = http.CanonicalHeaderKey(k)
+			if vv, ok := s.header[k]; ok && len(vv) > 0 {
+				if tr == nil {
+					tr = make(http.Header)
+				}
+				tr[k] = vv
+			}
+		}
+	}
+	for k, vv := range s.header {
+		if strings.HasPrefix(k, http.TrailerPrefix) && len(vv) > 0 {
+			if tr == nil {
+				tr = make(http.Header)
+			}
+			tr[http.CanonicalHeaderKey(k[len(http.TrailerPrefix):])] = vv
+		}
+	}
+	return tr
+}
+
+// service frames, on the loop, what the handler of s has produced since last time,
+// as far as the flow-control windows and the socket's queue allow.
+func (h *h2Conn) service(s *h2Stream, now time.Time) {
+	s.mu.Lock()
+	if s.consumed > 0 && s.resetErr == nil {
+		h.pc.ConsumeData(s.id, s.consumed)
+		s.consumed = 0
+	}
+	switch {
+	case s.resetErr != nil || s.ended:
+	case s.timedOut:
+		if !s.headSent {
+			s.headSent = true
+			h.answerStatus(s.id, http.StatusServiceUnavailable)
+		} else {
+			h.pc.ResetStream(s.id, h2.ErrCodeInternal)
+		}
+		s.ended = true
+		s.out = nil
+		s.signalOutLocked()
+	case s.writeFailed:
+		h.pc.ResetStream(s.id, h2.ErrCodeInternal)
+		s.ended = true
+		s.out = nil
+		s.signalOutLocked()
+	default:
+		h.writeStreamLocked(s, now)
+	}
+	s.mu.Unlock()
+	h.maybeFinish(s)
+}
+
+func (h *h2Conn) writeStreamLocked(s *h2Stream, now time.Time) {
+	for _, inf := range s.info {
+		_ = h.pc.WriteResponse(s.id, &h2.ResponseHead{Status: inf.status, Header: inf.header}, false)
+	}
+	s.info = nil
+	if !s.headSent {
+		if !s.wroteHeader || !(s.flushReq || s.handlerDone || len(s.out) >= h2MaxOut) {
+			return
+		}
+		var tr http.Header
+		if s.handlerDone {
+			tr = s.trailersLocked()
+		}
+		h.writeHeadLocked(s, tr)
+		if s.ended {
+			return
+		}
+	}
+	s.flushReq = false
+	if len(s.out) > 0 || s.handlerDone {
+		if len(s.out) > 0 && h.outboundFull() {
+			h.block(s, now, false)
+			return
+		}
+		var tr http.Header
+		if s.handlerDone {
+			tr = s.trailersLocked()
+		}
+		end := s.handlerDone && tr == nil
+		n, err := h.pc.WriteData(s.id, s.out, end)
+		if err != nil {
+			s.ended = true
+			s.out = nil
+			s.signalOutLocked()
+			return
+		}
+		if n > 0 {
+			if n == len(s.out) {
+				s.out = s.out[:0]
+			} else {
+				s.out = s.out[:copy(s.out, s.out[n:])]
+			}
+			s.signalOutLocked()
+		}
+		if len(s.out) > 0 {
+			h.block(s, now, n > 0)
+			return
+		}
+		s.inBlocked, s.blockedSince = false, time.Time{}
+		if s.handlerDone {
+			if tr != nil {
+				_ = h.pc.WriteTrailers(s.id, tr)
+			}
+			s.ended = true
+			s.out = nil
+		}
+	}
+}
+
+// writeHeadLocked sends the response head, with the fields net/http adds: Date,
+// Content-Type sniffed from the body, and Content-Length when the handler finished
+// before anything was flushed.
+func (h *h2Conn) writeHeadLocked(s *h2Stream, tr http.Header) {
+	rh := h2.ResponseHead{Status: s.status, Header: s.snap}
+	if _, ok := s.snap["Date"]; !ok {
+		rh.Date = string(h.c.srv.date.get())
+	}
+	allowed := bodyAllowed(s.status)
+	if _, ok := s.snap["Content-Type"]; !ok && allowed && len(s.out) > 0 && s.snap.Get("Content-Encoding") == "" {
+		rh.ContentType = http.DetectContentType(s.out[:min(len(s.out), 512)])
+	}
+	if s.handlerDone && s.declared < 0 && allowed && tr == nil && (s.written > 0 || !s.isHead) {
+		rh.ContentLength = strconv.FormatInt(s.written, 10)
+	}
+	end := s.handlerDone && (len(s.out) == 0 && tr == nil && (s.isHead || !allowed || s.written == 0))
+	if err := h.pc.WriteResponse(s.id, &rh, end); err != nil {
+		s.ended = true
+		return
+	}
+	s.headSent = true
+	if end {
+		s.ended = true
+		s.out = nil
+	}
+}
+
+// block lists s as waiting for window (or for the socket to drain) and arms the
+// write-stall bound; progress restarts it.
+func (h *h2Conn) block(s *h2Stream, now time.Time, progressed bool) {
+	if !s.inBlocked {
+		s.inBlocked = true
+		h.blocked = append(h.blocked, s)
+	}
+	if progressed || s.blockedSince.IsZero() {
+		s.blockedSince = now
+	}
+	if d := h.c.srv.cfg.WriteTimeout; d > 0 {
+		h.arm(s.blockedSince.Add(d))
+	}
+}

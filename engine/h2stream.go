@@ -1,0 +1,336 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/gonicorn/gonicorn/pool"
+	"github.com/gonicorn/gonicorn/protocol/h2"
+)
+
+// h2MaxOut bounds the response bytes a stream buffers before its handler waits for
+// the loop to frame them: the memory of a stream stays bounded whatever the handler
+// writes and however slowly the client opens its window.
+const h2MaxOut = 64 << 10
+
+// h2ConsumedNotify is how much request body a handler reads before the loop is told
+// (to reopen the stream window) while more body is already buffered.
+const h2ConsumedNotify = 16 << 10
+
+// h2Stream is one request of an HTTP/2 connection: the pool.Job that runs its
+// handler, the handler's http.ResponseWriter, and (as h2Body) its request body.
+// Fields above mu belong to the loop; the rest are shared with the handler under mu.
+type h2Stream struct {
+	hc    *h2Conn
+	id    uint32
+	req   *http.Request
+	start time.Time
+
+	submitted     bool
+	bodyWaitSince time.Time // waiting for request body since; zero when not waiting
+	blockedSince  time.Time // response bytes waiting for window since
+	inBlocked     bool      // listed in hc.blocked
+	queued        bool      // listed in hc.ready (guarded by hc.mu)
+
+	mu          sync.Mutex
+	handle      *pool.Handle
+	handlerDone bool  // Run returned (or never will run)
+	ended       bool  // the last frame of the response is written
+	resetErr    error // the stream is gone: reset, or the connection closed
+	timedOut    bool  // the handler outlived --timeout
+	writeFailed bool  // the handler gave up waiting: the loop resets the stream
+
+	header      http.Header // the handler's live header map
+	snap        http.Header // the header as it was at WriteHeader
+	status      int
+	wroteHeader bool
+	headSent    bool
+	flushReq    bool
+	isHead      bool
+	declared    int64 // the handler's Content-Length, or -1
+	written     int64 // body bytes the handler wrote
+	out         []byte
+	info        []h2Info // 1xx heads to send
+	outWait     chan struct{}
+
+	body     []byte
+	bodyOff  int
+	bodyEOF  bool
+	bodyErr  error
+	consumed int
+	bodyWait chan struct{}
+}
+
+// h2Info is an informational (1xx) head the handler wrote.
+type h2Info struct {
+	status int
+	header http.Header
+}
+
+func newH2Stream(hc *h2Conn, id uint32, r *http.Request) *h2Stream {
+	s := &h2Stream{hc: hc, id: id, req: r, start: time.Now(), declared: -1}
+	s.isHead = r.Method == http.MethodHead
+	if r.Body == nil {
+		r.Body = (*h2Body)(s)
+	}
+	return s
+}
+
+// newRequest builds the *http.Request of a validated request head, as net/http's
+// HTTP/2 server fills it.
+func (h *h2Conn) newRequest(head *h2.RequestHead, endStream bool) (*http.Request, error) {
+	r := &http.Request{
+		Method:        head.Method,
+		Proto:         "HTTP/2.0",
+		ProtoMajor:    2,
+		Header:        head.Header,
+		Host:          head.Authority,
+		RequestURI:    head.Path,
+		RemoteAddr:    h.c.remoteAddr,
+		ContentLength: head.ContentLength,
+	}
+	if head.Method == http.MethodConnect {
+		r.URL = &url.URL{Host: head.Authority}
+		r.RequestURI = head.Authority
+	} else {
+		u, err := url.ParseRequestURI(head.Path)
+		if err != nil {
+			return nil, fmt.Errorf("h2 request target %q: %w", head.Path, err)
+		}
+		r.URL = u
+	}
+	if endStream {
+		r.Body = http.NoBody
+		r.ContentLength = 0
+	}
+	if tr := r.Header["Trailer"]; len(tr) > 0 {
+		r.Trailer = make(http.Header)
+		for _, v := range tr {
+			for _, k := range splitComma(v) {
+				r.Trailer[http.CanonicalHeaderKey(k)] = nil
+			}
+		}
+	}
+	return r, nil
+}
+
+// Run serves the request on a pool goroutine.
+func (s *h2Stream) Run(ctx context.Context) {
+	defer s.hc.c.srv.endRequest()
+	r := s.req.WithContext(ctx)
+	s.hc.c.srv.handler.ServeHTTP(s, r)
+	s.finish()
+}
+
+// Expired runs on a timer goroutine when the handler outlives --timeout: the loop
+// answers 503 if nothing was sent, or resets the stream.
+func (s *h2Stream) Expired() {
+	s.hc.c.srv.log.Error().Str("request", s.String()).Dur("timeout", s.hc.c.srv.cfg.Timeout).
+		Msg("handler exceeded --timeout")
+	s.mu.Lock()
+	s.timedOut = true
+	s.signalOutLocked()
+	s.mu.Unlock()
+	s.hc.notify(s)
+}
+
+// Recovered runs after the handler panicked: 500 if nothing was sent, else a reset.
+func (s *h2Stream) Recovered(any) {
+	s.mu.Lock()
+	if !s.headSent && !s.timedOut && s.resetErr == nil {
+		s.header = make(http.Header)
+		s.snap = nil
+		s.wroteHeader = false
+		s.out = s.out[:0]
+		s.written = 0
+		s.declared = -1
+		s.writeHeaderLocked(http.StatusInternalServerError)
+		s.snap.Set("Content-Type", "text/plain; charset=utf-8")
+		s.out = append(s.out, "Internal Server Error\n"...)
+		s.written = int64(len(s.out))
+	} else {
+		s.writeFailed = true
+	}
+	s.handlerDone = true
+	s.mu.Unlock()
+	s.logAccess(http.StatusInternalServerError)
+	s.hc.notify(s)
+}
+
+// String describes the request for logs.
+func (s *h2Stream) String() string {
+	return fmt.Sprintf("%s %s from %s (h2 stream %d)", s.req.Method, s.req.RequestURI, s.hc.c.remoteAddr, s.id)
+}
+
+// reset marks the stream gone (on the loop): waiting reads and writes fail and the
+// handler's context is canceled.
+func (s *h2Stream) reset(err error) {
+	s.mu.Lock()
+	if s.resetErr != nil {
+		s.mu.Unlock()
+		return
+	}
+	s.resetErr = err
+	s.out = nil
+	handle := s.handle
+	s.signalOutLocked()
+	s.signalBodyLocked()
+	s.mu.Unlock()
+	if handle != nil {
+		handle.Cancel()
+	}
+}
+
+func (s *h2Stream) signalOutLocked() {
+	if s.outWait != nil {
+		select {
+		case s.outWait <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (s *h2Stream) signalBodyLocked() {
+	if s.bodyWait != nil {
+		select {
+		case s.bodyWait <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// addBody appends request body bytes (copied out of the loop's buffer).
+func (s *h2Stream) addBody(p []byte, end bool, now time.Time) {
+	s.mu.Lock()
+	if s.resetErr == nil && s.bodyErr == nil {
+		s.body = append(s.body, p...)
+		if end {
+			s.bodyEOF = true
+		}
+		s.signalBodyLocked()
+	}
+	s.mu.Unlock()
+	if end {
+		s.bodyWaitSince = time.Time{}
+	} else {
+		s.bodyWaitSince = now
+	}
+}
+
+func (s *h2Stream) bodyBuffered() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.body) - s.bodyOff
+}
+
+// setTrailers publishes the request's trailers; the body ends with them.
+func (s *h2Stream) setTrailers(tr http.Header) {
+	s.mu.Lock()
+	if s.req.Trailer == nil {
+		s.req.Trailer = make(http.Header, len(tr))
+	}
+	for k, vv := range tr {
+		s.req.Trailer[k] = vv
+	}
+	s.bodyEOF = true
+	s.signalBodyLocked()
+	s.mu.Unlock()
+	s.bodyWaitSince = time.Time{}
+}
+
+func (s *h2Stream) failBody(err error) {
+	s.mu.Lock()
+	s.bodyErr = err
+	s.signalBodyLocked()
+	s.mu.Unlock()
+}
+
+// h2Body is the request body of a stream, read by its handler.
+type h2Body h2Stream
+
+// Read returns buffered body bytes, waiting (bounded by --body-timeout) for more.
+func (b *h2Body) Read(p []byte) (int, error) {
+	s := (*h2Stream)(b)
+	s.mu.Lock()
+	for {
+		if s.bodyOff < len(s.body) {
+			n := copy(p, s.body[s.bodyOff:])
+			s.bodyOff += n
+			drained := s.bodyOff == len(s.body)
+			if drained {
+				s.body = s.body[:0]
+				s.bodyOff = 0
+			}
+			s.consumed += n
+			tell := s.resetErr == nil && !s.bodyEOF && (drained || s.consumed >= h2ConsumedNotify)
+			s.mu.Unlock()
+			if tell {
+				s.hc.notify(s)
+			}
+			return n, nil
+		}
+		switch {
+		case s.bodyErr != nil:
+			err := s.bodyErr
+			s.mu.Unlock()
+			return 0, err
+		case s.bodyEOF:
+			s.mu.Unlock()
+			return 0, io.EOF
+		case s.resetErr != nil:
+			err := s.resetErr
+			s.mu.Unlock()
+			return 0, err
+		case len(p) == 0:
+			s.mu.Unlock()
+			return 0, nil
+		}
+		if s.bodyWait == nil {
+			s.bodyWait = make(chan struct{}, 1)
+		}
+		ch := s.bodyWait
+		s.mu.Unlock()
+		if !waitSignal(ch, s.hc.c.srv.cfg.BodyTimeout) {
+			s.mu.Lock()
+			if s.bodyOff == len(s.body) && !s.bodyEOF && s.bodyErr == nil {
+				s.bodyErr = errH2BodyTimeout
+			}
+			continue
+		}
+		s.mu.Lock()
+	}
+}
+
+// Close stops the handler's interest in the rest of the body.
+func (b *h2Body) Close() error {
+	s := (*h2Stream)(b)
+	s.mu.Lock()
+	if !s.bodyEOF && s.bodyErr == nil {
+		s.bodyErr = http.ErrBodyReadAfterClose
+	}
+	s.body = nil
+	s.bodyOff = 0
+	s.mu.Unlock()
+	return nil
+}
+
+// waitSignal waits for ch, bounded by d plus a second of grace (the loop's own timer
+// normally acts first); d <= 0 waits one minute at most.
+func waitSignal(ch chan struct{}, d time.Duration) bool {
+	if d <= 0 {
+		d = time.Minute
+	}
+	t := time.NewTimer(d + time.Second)
+	defer t.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-t.C:
+		return false
+	}
+}
