@@ -36,8 +36,15 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxHeaderBytes <= 0 {
 		l.MaxHeaderBytes = DefaultMaxHeaderBytes
 	}
+	// Offsets are computed as start+limit+2; keep them far from overflow.
+	l.MaxRequestLine = min(l.MaxRequestLine, maxLimit)
+	l.MaxFieldSize = min(l.MaxFieldSize, maxLimit)
+	l.MaxHeaderBytes = min(l.MaxHeaderBytes, maxLimit)
 	return l
 }
+
+// maxLimit caps every byte limit: no head is anywhere near 1 GiB.
+const maxLimit = 1 << 30
 
 // Field is one header field; Name and Value alias the parsed buffer (Value trimmed of OWS).
 type Field struct{ Name, Value []byte }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 )
@@ -539,5 +540,14 @@ func TestLimitsDefaults(t *testing.T) {
 	want := Limits{DefaultMaxRequestLine, DefaultMaxHeaderFields, 0, DefaultMaxHeaderBytes}
 	if got != want {
 		t.Fatalf("withDefaults = %+v, want %+v", got, want)
+	}
+}
+
+func TestHugeLimitsDoNotOverflow(t *testing.T) {
+	huge := Limits{MaxRequestLine: math.MaxInt, MaxHeaderFields: math.MaxInt, MaxFieldSize: math.MaxInt, MaxHeaderBytes: math.MaxInt}
+	in := head("GET / HTTP/1.1", "Host: a")
+	checkSplits(t, []byte(in), huge)
+	if n, err, _ := parseWhole([]byte(in), huge); n != len(in) || err != nil {
+		t.Fatalf("Parse = %d, %v", n, err)
 	}
 }
