@@ -76,7 +76,7 @@ func scanArgs(args []string, where string) (scanned, error) {
 				return fail("%s takes no value", as)
 			}
 			out.help = out.help || s.flag == helpFlag
-			out.version = out.version || s.flag == versionFl
+			out.version = out.version || s.flag == versionFlag
 			continue
 		case s.kind == vBool:
 			if !hasValue {

@@ -20,91 +20,93 @@ func parseFiles(args, environ []string, files map[string]string) (Config, error)
 	})
 }
 
+// everyFlagCases gives each flag at least one case; TestEveryFlagIsCovered checks.
+var everyFlagCases = []struct {
+	name string
+	args []string
+	get  func(c *Config) any
+	want any
+}{
+	{"-c names the config file", []string{"-c", "g.py"}, func(c *Config) any { return c.ConfigFile }, "g.py"},
+	{"--config= form", []string{"--config=g.py"}, func(c *Config) any { return c.ConfigFile }, "g.py"},
+	{"-b replaces the default", []string{"-b", "0.0.0.0:9000"}, func(c *Config) any { return c.Bind }, []string{"0.0.0.0:9000"}},
+	{"-b is repeatable", []string{"-b", "127.0.0.1:1", "--bind", "unix:/tmp/a.sock", "--bind=uwsgi://127.0.0.1:2"},
+		func(c *Config) any { return c.Bind }, []string{"127.0.0.1:1", "unix:/tmp/a.sock", "uwsgi://127.0.0.1:2"}},
+	{"-b attached value", []string{"-b127.0.0.1:7"}, func(c *Config) any { return c.Bind }, []string{"127.0.0.1:7"}},
+	{"--backlog", []string{"--backlog", "64"}, func(c *Config) any { return c.Backlog }, 64},
+	{"--reuse-port bare is true", []string{"--reuse-port"}, func(c *Config) any { return c.ReusePort }, true},
+	{"--reuse-port=false", []string{"--reuse-port", "--reuse-port=false"}, func(c *Config) any { return c.ReusePort }, false},
+	{"-w", []string{"-w", "4"}, func(c *Config) any { return c.Workers }, 4},
+	{"-w attached", []string{"-w8"}, func(c *Config) any { return c.Workers }, 8},
+	{"-w= attached", []string{"-w=3"}, func(c *Config) any { return c.Workers }, 3},
+	{"--workers", []string{"--workers", "2"}, func(c *Config) any { return c.Workers }, 2},
+	{"--threads", []string{"--threads=16"}, func(c *Config) any { return c.Threads }, 16},
+	{"--worker-connections", []string{"--worker-connections", "500"}, func(c *Config) any { return c.WorkerConnections }, 500},
+	{"--event-loops", []string{"--event-loops", "2"}, func(c *Config) any { return c.EventLoops }, 2},
+	{"-t integer seconds", []string{"-t", "60"}, func(c *Config) any { return c.Timeout }, 60 * time.Second},
+	{"--timeout decimal seconds", []string{"--timeout", "0.5"}, func(c *Config) any { return c.Timeout }, 500 * time.Millisecond},
+	{"--timeout Go duration", []string{"--timeout", "1m30s"}, func(c *Config) any { return c.Timeout }, 90 * time.Second},
+	{"--timeout 0 disables", []string{"--timeout", "0"}, func(c *Config) any { return c.Timeout }, time.Duration(0)},
+	{"--graceful-timeout", []string{"--graceful-timeout", "5"}, func(c *Config) any { return c.GracefulTimeout }, 5 * time.Second},
+	{"--keep-alive", []string{"--keep-alive", "75"}, func(c *Config) any { return c.KeepAlive }, 75 * time.Second},
+	{"--keepalive alias", []string{"--keepalive", "500ms"}, func(c *Config) any { return c.KeepAlive }, 500 * time.Millisecond},
+	{"--header-timeout", []string{"--header-timeout", "3"}, func(c *Config) any { return c.HeaderTimeout }, 3 * time.Second},
+	{"--body-timeout", []string{"--body-timeout", "250ms"}, func(c *Config) any { return c.BodyTimeout }, 250 * time.Millisecond},
+	{"--write-timeout", []string{"--write-timeout", "7.25"}, func(c *Config) any { return c.WriteTimeout }, 7250 * time.Millisecond},
+	{"--max-requests", []string{"--max-requests", "1000"}, func(c *Config) any { return c.MaxRequests }, 1000},
+	{"--max-requests-jitter", []string{"--max-requests-jitter", "50"}, func(c *Config) any { return c.MaxRequestsJitter }, 50},
+	{"--max-worker-memory bytes", []string{"--max-worker-memory", "1048576"}, func(c *Config) any { return c.MaxWorkerMemory }, int64(1 << 20)},
+	{"--max-worker-memory 512M", []string{"--max-worker-memory", "512M"}, func(c *Config) any { return c.MaxWorkerMemory }, int64(512 << 20)},
+	{"--max-worker-memory 1G", []string{"--max-worker-memory=1G"}, func(c *Config) any { return c.MaxWorkerMemory }, int64(1 << 30)},
+	{"--max-worker-memory 64KiB", []string{"--max-worker-memory=64KiB"}, func(c *Config) any { return c.MaxWorkerMemory }, int64(64 << 10)},
+	{"--max-worker-memory 1.5g", []string{"--max-worker-memory=1.5g"}, func(c *Config) any { return c.MaxWorkerMemory }, int64(3 << 29)},
+	{"--limit-request-line", []string{"--limit-request-line", "2048"}, func(c *Config) any { return c.LimitRequestLine }, 2048},
+	{"--limit-request-line 0 is 8190", []string{"--limit-request-line", "0"}, func(c *Config) any { return c.LimitRequestLine }, 8190},
+	{"--limit-request-line above 8190 is 8190", []string{"--limit-request-line", "100000"}, func(c *Config) any { return c.LimitRequestLine }, 8190},
+	{"--limit-request-fields", []string{"--limit-request-fields", "32768"}, func(c *Config) any { return c.LimitRequestFields }, 32768},
+	{"--limit-request-fields 0 is 32768", []string{"--limit-request-fields", "0"}, func(c *Config) any { return c.LimitRequestFields }, 32768},
+	{"--limit-request-field_size", []string{"--limit-request-field_size", "1024"}, func(c *Config) any { return c.LimitRequestFieldSize }, 1024},
+	{"--limit-request-field-size", []string{"--limit-request-field-size", "0"}, func(c *Config) any { return c.LimitRequestFieldSize }, 0},
+	{"--body-buffer-size", []string{"--body-buffer-size", "1M"}, func(c *Config) any { return c.BodyBufferSize }, 1 << 20},
+	{"--protocol uwsgi", []string{"--protocol", "uwsgi"}, func(c *Config) any { return c.Protocol }, "uwsgi"},
+	{"--protocol is case-insensitive", []string{"--protocol", "HTTP"}, func(c *Config) any { return c.Protocol }, "http"},
+	{"--http-protocols", []string{"--http-protocols", "h1"}, func(c *Config) any { return c.HTTPProtocols }, []string{"h1"}},
+	{"--http-protocols comma list", []string{"--http-protocols", "h2c, h1"}, func(c *Config) any { return c.HTTPProtocols }, []string{"h2c", "h1"}},
+	{"--http2-max-concurrent-streams", []string{"--http2-max-concurrent-streams", "250"}, func(c *Config) any { return c.HTTP2MaxConcurrentStreams }, uint32(250)},
+	{"--http2-initial-window-size max", []string{"--http2-initial-window-size", "2147483647"}, func(c *Config) any { return c.HTTP2InitialWindowSize }, uint32(1<<31 - 1)},
+	{"--http2-max-frame-size", []string{"--http2-max-frame-size", "16777215"}, func(c *Config) any { return c.HTTP2MaxFrameSize }, uint32(1<<24 - 1)},
+	{"--http2-max-header-list-size", []string{"--http2-max-header-list-size", "1024"}, func(c *Config) any { return c.HTTP2MaxHeaderListSize }, uint32(1024)},
+	{"--uwsgi-allow-from comma list", []string{"--uwsgi-allow-from", "10.0.0.0/8,192.168.1.1"}, func(c *Config) any { return c.UWSGIAllowFrom }, []string{"10.0.0.0/8", "192.168.1.1"}},
+	{"--uwsgi-allow-from repeatable", []string{"--uwsgi-allow-from", "10.0.0.1", "--uwsgi-allow-from", "*"}, func(c *Config) any { return c.UWSGIAllowFrom }, []string{"10.0.0.1", "*"}},
+	{"--forwarded-allow-ips", []string{"--forwarded-allow-ips", "*"}, func(c *Config) any { return c.ForwardedAllowIPs }, []string{"*"}},
+	{"--access-logfile -", []string{"--access-logfile", "-"}, func(c *Config) any { return c.AccessLogFile }, "-"},
+	{"--access-logformat", []string{"--access-logformat", `%(h)s "%(r)s" %(s)s %(L)s`}, func(c *Config) any { return c.AccessLogFormat }, `%(h)s "%(r)s" %(s)s %(L)s`},
+	{"--error-logfile", []string{"--error-logfile", "/var/log/g.log"}, func(c *Config) any { return c.ErrorLogFile }, "/var/log/g.log"},
+	{"--log-file alias", []string{"--log-file", "/tmp/e.log"}, func(c *Config) any { return c.ErrorLogFile }, "/tmp/e.log"},
+	{"--log-level warning", []string{"--log-level", "warning"}, func(c *Config) any { return c.LogLevel }, "warning"},
+	{"--log-level is lowercased", []string{"--log-level", "DEBUG"}, func(c *Config) any { return c.LogLevel }, "debug"},
+	{"-p", []string{"-p", "/run/g.pid"}, func(c *Config) any { return c.PidFile }, "/run/g.pid"},
+	{"--pid", []string{"--pid", "g.pid"}, func(c *Config) any { return c.PidFile }, "g.pid"},
+	{"-u", []string{"-u", "www-data"}, func(c *Config) any { return c.User }, "www-data"},
+	{"--user", []string{"--user", "1000"}, func(c *Config) any { return c.User }, "1000"},
+	{"-g", []string{"-g", "www-data"}, func(c *Config) any { return c.Group }, "www-data"},
+	{"--group", []string{"--group=33"}, func(c *Config) any { return c.Group }, "33"},
+	{"-m 0o22", []string{"-m", "0o22"}, func(c *Config) any { return c.Umask }, 0o22},
+	{"--umask 022 is octal", []string{"--umask", "022"}, func(c *Config) any { return c.Umask }, 0o22},
+	{"--umask decimal", []string{"--umask", "18"}, func(c *Config) any { return c.Umask }, 18},
+	{"--umask hex", []string{"--umask", "0x12"}, func(c *Config) any { return c.Umask }, 18},
+	{"--chdir", []string{"--chdir", "/srv/app"}, func(c *Config) any { return c.Chdir }, "/srv/app"},
+	{"-e repeatable", []string{"-e", "A=1", "--env", "B=two=2", "--env=C="}, func(c *Config) any { return c.Env }, []string{"A=1", "B=two=2", "C="}},
+	{"--check-config", []string{"--check-config"}, func(c *Config) any { return c.CheckConfig }, true},
+	{"--print-config", []string{"--print-config"}, func(c *Config) any { return c.PrintConfig }, true},
+	{"underscores in long flags", []string{"--max_requests", "9"}, func(c *Config) any { return c.MaxRequests }, 9},
+	{"-- ends the flags", []string{"-w", "2", "--"}, func(c *Config) any { return c.Workers }, 2},
+	{"a value may start with a dash", []string{"--access-logfile", "-", "-w", "2"}, func(c *Config) any { return c.AccessLogFile }, "-"},
+}
+
 func TestEveryFlag(t *testing.T) {
-	tests := []struct {
-		name string
-		args []string
-		get  func(c *Config) any
-		want any
-	}{
-		{"-c names the config file", []string{"-c", "g.py"}, func(c *Config) any { return c.ConfigFile }, "g.py"},
-		{"--config= form", []string{"--config=g.py"}, func(c *Config) any { return c.ConfigFile }, "g.py"},
-		{"-b replaces the default", []string{"-b", "0.0.0.0:9000"}, func(c *Config) any { return c.Bind }, []string{"0.0.0.0:9000"}},
-		{"-b is repeatable", []string{"-b", "127.0.0.1:1", "--bind", "unix:/tmp/a.sock", "--bind=uwsgi://127.0.0.1:2"},
-			func(c *Config) any { return c.Bind }, []string{"127.0.0.1:1", "unix:/tmp/a.sock", "uwsgi://127.0.0.1:2"}},
-		{"-b attached value", []string{"-b127.0.0.1:7"}, func(c *Config) any { return c.Bind }, []string{"127.0.0.1:7"}},
-		{"--backlog", []string{"--backlog", "64"}, func(c *Config) any { return c.Backlog }, 64},
-		{"--reuse-port bare is true", []string{"--reuse-port"}, func(c *Config) any { return c.ReusePort }, true},
-		{"--reuse-port=false", []string{"--reuse-port", "--reuse-port=false"}, func(c *Config) any { return c.ReusePort }, false},
-		{"-w", []string{"-w", "4"}, func(c *Config) any { return c.Workers }, 4},
-		{"-w attached", []string{"-w8"}, func(c *Config) any { return c.Workers }, 8},
-		{"-w= attached", []string{"-w=3"}, func(c *Config) any { return c.Workers }, 3},
-		{"--workers", []string{"--workers", "2"}, func(c *Config) any { return c.Workers }, 2},
-		{"--threads", []string{"--threads=16"}, func(c *Config) any { return c.Threads }, 16},
-		{"--worker-connections", []string{"--worker-connections", "500"}, func(c *Config) any { return c.WorkerConnections }, 500},
-		{"--event-loops", []string{"--event-loops", "2"}, func(c *Config) any { return c.EventLoops }, 2},
-		{"-t integer seconds", []string{"-t", "60"}, func(c *Config) any { return c.Timeout }, 60 * time.Second},
-		{"--timeout decimal seconds", []string{"--timeout", "0.5"}, func(c *Config) any { return c.Timeout }, 500 * time.Millisecond},
-		{"--timeout Go duration", []string{"--timeout", "1m30s"}, func(c *Config) any { return c.Timeout }, 90 * time.Second},
-		{"--timeout 0 disables", []string{"--timeout", "0"}, func(c *Config) any { return c.Timeout }, time.Duration(0)},
-		{"--graceful-timeout", []string{"--graceful-timeout", "5"}, func(c *Config) any { return c.GracefulTimeout }, 5 * time.Second},
-		{"--keep-alive", []string{"--keep-alive", "75"}, func(c *Config) any { return c.KeepAlive }, 75 * time.Second},
-		{"--keepalive alias", []string{"--keepalive", "500ms"}, func(c *Config) any { return c.KeepAlive }, 500 * time.Millisecond},
-		{"--header-timeout", []string{"--header-timeout", "3"}, func(c *Config) any { return c.HeaderTimeout }, 3 * time.Second},
-		{"--body-timeout", []string{"--body-timeout", "250ms"}, func(c *Config) any { return c.BodyTimeout }, 250 * time.Millisecond},
-		{"--write-timeout", []string{"--write-timeout", "7.25"}, func(c *Config) any { return c.WriteTimeout }, 7250 * time.Millisecond},
-		{"--max-requests", []string{"--max-requests", "1000"}, func(c *Config) any { return c.MaxRequests }, 1000},
-		{"--max-requests-jitter", []string{"--max-requests-jitter", "50"}, func(c *Config) any { return c.MaxRequestsJitter }, 50},
-		{"--max-worker-memory bytes", []string{"--max-worker-memory", "1048576"}, func(c *Config) any { return c.MaxWorkerMemory }, int64(1 << 20)},
-		{"--max-worker-memory 512M", []string{"--max-worker-memory", "512M"}, func(c *Config) any { return c.MaxWorkerMemory }, int64(512 << 20)},
-		{"--max-worker-memory 1G", []string{"--max-worker-memory=1G"}, func(c *Config) any { return c.MaxWorkerMemory }, int64(1 << 30)},
-		{"--max-worker-memory 64KiB", []string{"--max-worker-memory=64KiB"}, func(c *Config) any { return c.MaxWorkerMemory }, int64(64 << 10)},
-		{"--max-worker-memory 1.5g", []string{"--max-worker-memory=1.5g"}, func(c *Config) any { return c.MaxWorkerMemory }, int64(3 << 29)},
-		{"--limit-request-line", []string{"--limit-request-line", "2048"}, func(c *Config) any { return c.LimitRequestLine }, 2048},
-		{"--limit-request-line 0 is 8190", []string{"--limit-request-line", "0"}, func(c *Config) any { return c.LimitRequestLine }, 8190},
-		{"--limit-request-line above 8190 is 8190", []string{"--limit-request-line", "100000"}, func(c *Config) any { return c.LimitRequestLine }, 8190},
-		{"--limit-request-fields", []string{"--limit-request-fields", "32768"}, func(c *Config) any { return c.LimitRequestFields }, 32768},
-		{"--limit-request-fields 0 is 32768", []string{"--limit-request-fields", "0"}, func(c *Config) any { return c.LimitRequestFields }, 32768},
-		{"--limit-request-field_size", []string{"--limit-request-field_size", "1024"}, func(c *Config) any { return c.LimitRequestFieldSize }, 1024},
-		{"--limit-request-field-size", []string{"--limit-request-field-size", "0"}, func(c *Config) any { return c.LimitRequestFieldSize }, 0},
-		{"--body-buffer-size", []string{"--body-buffer-size", "1M"}, func(c *Config) any { return c.BodyBufferSize }, 1 << 20},
-		{"--protocol uwsgi", []string{"--protocol", "uwsgi"}, func(c *Config) any { return c.Protocol }, "uwsgi"},
-		{"--protocol is case-insensitive", []string{"--protocol", "HTTP"}, func(c *Config) any { return c.Protocol }, "http"},
-		{"--http-protocols", []string{"--http-protocols", "h1"}, func(c *Config) any { return c.HTTPProtocols }, []string{"h1"}},
-		{"--http-protocols comma list", []string{"--http-protocols", "h2c, h1"}, func(c *Config) any { return c.HTTPProtocols }, []string{"h2c", "h1"}},
-		{"--http2-max-concurrent-streams", []string{"--http2-max-concurrent-streams", "250"}, func(c *Config) any { return c.HTTP2MaxConcurrentStreams }, uint32(250)},
-		{"--http2-initial-window-size max", []string{"--http2-initial-window-size", "2147483647"}, func(c *Config) any { return c.HTTP2InitialWindowSize }, uint32(1<<31 - 1)},
-		{"--http2-max-frame-size", []string{"--http2-max-frame-size", "16777215"}, func(c *Config) any { return c.HTTP2MaxFrameSize }, uint32(1<<24 - 1)},
-		{"--http2-max-header-list-size", []string{"--http2-max-header-list-size", "1024"}, func(c *Config) any { return c.HTTP2MaxHeaderListSize }, uint32(1024)},
-		{"--uwsgi-allow-from comma list", []string{"--uwsgi-allow-from", "10.0.0.0/8,192.168.1.1"}, func(c *Config) any { return c.UWSGIAllowFrom }, []string{"10.0.0.0/8", "192.168.1.1"}},
-		{"--uwsgi-allow-from repeatable", []string{"--uwsgi-allow-from", "10.0.0.1", "--uwsgi-allow-from", "*"}, func(c *Config) any { return c.UWSGIAllowFrom }, []string{"10.0.0.1", "*"}},
-		{"--forwarded-allow-ips", []string{"--forwarded-allow-ips", "*"}, func(c *Config) any { return c.ForwardedAllowIPs }, []string{"*"}},
-		{"--access-logfile -", []string{"--access-logfile", "-"}, func(c *Config) any { return c.AccessLogFile }, "-"},
-		{"--access-logformat", []string{"--access-logformat", `%(h)s "%(r)s" %(s)s %(L)s`}, func(c *Config) any { return c.AccessLogFormat }, `%(h)s "%(r)s" %(s)s %(L)s`},
-		{"--error-logfile", []string{"--error-logfile", "/var/log/g.log"}, func(c *Config) any { return c.ErrorLogFile }, "/var/log/g.log"},
-		{"--log-file alias", []string{"--log-file", "/tmp/e.log"}, func(c *Config) any { return c.ErrorLogFile }, "/tmp/e.log"},
-		{"--log-level warning", []string{"--log-level", "warning"}, func(c *Config) any { return c.LogLevel }, "warning"},
-		{"--log-level is lowercased", []string{"--log-level", "DEBUG"}, func(c *Config) any { return c.LogLevel }, "debug"},
-		{"-p", []string{"-p", "/run/g.pid"}, func(c *Config) any { return c.PidFile }, "/run/g.pid"},
-		{"--pid", []string{"--pid", "g.pid"}, func(c *Config) any { return c.PidFile }, "g.pid"},
-		{"-u", []string{"-u", "www-data"}, func(c *Config) any { return c.User }, "www-data"},
-		{"--user", []string{"--user", "1000"}, func(c *Config) any { return c.User }, "1000"},
-		{"-g", []string{"-g", "www-data"}, func(c *Config) any { return c.Group }, "www-data"},
-		{"--group", []string{"--group=33"}, func(c *Config) any { return c.Group }, "33"},
-		{"-m 0o22", []string{"-m", "0o22"}, func(c *Config) any { return c.Umask }, 0o22},
-		{"--umask 022 is octal", []string{"--umask", "022"}, func(c *Config) any { return c.Umask }, 0o22},
-		{"--umask decimal", []string{"--umask", "18"}, func(c *Config) any { return c.Umask }, 18},
-		{"--umask hex", []string{"--umask", "0x12"}, func(c *Config) any { return c.Umask }, 18},
-		{"--chdir", []string{"--chdir", "/srv/app"}, func(c *Config) any { return c.Chdir }, "/srv/app"},
-		{"-e repeatable", []string{"-e", "A=1", "--env", "B=two=2", "--env=C="}, func(c *Config) any { return c.Env }, []string{"A=1", "B=two=2", "C="}},
-		{"--check-config", []string{"--check-config"}, func(c *Config) any { return c.CheckConfig }, true},
-		{"--print-config", []string{"--print-config"}, func(c *Config) any { return c.PrintConfig }, true},
-		{"underscores in long flags", []string{"--max_requests", "9"}, func(c *Config) any { return c.MaxRequests }, 9},
-		{"-- ends the flags", []string{"-w", "2", "--"}, func(c *Config) any { return c.Workers }, 2},
-		{"a value may start with a dash", []string{"--access-logfile", "-", "-w", "2"}, func(c *Config) any { return c.AccessLogFile }, "-"},
-	}
 	files := map[string]string{"g.py": "# empty\n"}
-	for _, tt := range tests {
+	for _, tt := range everyFlagCases {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := parseFiles(tt.args, nil, files)
 			if err != nil {
@@ -118,30 +120,30 @@ func TestEveryFlag(t *testing.T) {
 }
 
 func TestEveryFlagIsCovered(t *testing.T) {
-	// TestEveryFlag names each flag at least once; this keeps it honest when a
-	// setting is added.
-	src := strings.Join(testedFlagNames(), " ")
-	for _, s := range settings {
-		if s.action {
-			continue
+	used := map[*setting]map[string]bool{}
+	for _, tc := range everyFlagCases {
+		for _, arg := range tc.args {
+			var s *setting
+			switch {
+			case strings.HasPrefix(arg, "--"):
+				name, _, _ := strings.Cut(arg[2:], "=")
+				s = lookupFlag(name)
+			case strings.HasPrefix(arg, "-") && len(arg) > 1:
+				s = byShort[arg[1]]
+			}
+			if s != nil {
+				if used[s] == nil {
+					used[s] = map[string]bool{}
+				}
+				used[s][arg] = true
+			}
 		}
-		if !strings.Contains(src, "--"+s.flag) && !(s.short != 0 && strings.Contains(src, "-"+string(s.short)+" ")) {
+	}
+	for _, s := range settings {
+		if !s.action && len(used[s]) == 0 {
 			t.Errorf("flag --%s has no case in TestEveryFlag", s.flag)
 		}
 	}
-}
-
-// testedFlagNames lists the test names of TestEveryFlag: they name the flags.
-func testedFlagNames() []string {
-	return []string{"-c", "--config", "--bind", "--backlog", "--reuse-port", "--workers", "--threads",
-		"--worker-connections", "--event-loops", "--timeout", "--graceful-timeout", "--keep-alive",
-		"--header-timeout", "--body-timeout", "--write-timeout", "--max-requests", "--max-requests-jitter",
-		"--max-worker-memory", "--limit-request-line", "--limit-request-fields", "--limit-request-field_size",
-		"--body-buffer-size", "--protocol", "--http-protocols", "--http2-max-concurrent-streams",
-		"--http2-initial-window-size", "--http2-max-frame-size", "--http2-max-header-list-size",
-		"--uwsgi-allow-from", "--forwarded-allow-ips", "--access-logfile", "--access-logformat",
-		"--error-logfile", "--log-level", "--pid", "--user", "--group", "--umask", "--chdir", "--env",
-		"--check-config", "--print-config"}
 }
 
 func TestParseErrors(t *testing.T) {

@@ -195,29 +195,30 @@ func listSetting(s setting, field func(*Config) *[]string) *setting {
 
 // Upper bounds that are not the protocol's own.
 const (
-	maxRequestLine      = 8190
-	maxRequestFields    = 32768
-	maxBodyBufferSize   = 1 << 30
-	maxHTTP2Window      = 1<<31 - 1
-	minHTTP2FrameSize   = 16384
-	maxHTTP2FrameSize   = 1<<24 - 1
-	noLimit             = math.MaxInt
-	sectionGeneral      = "General"
-	sectionSocket       = "Server socket"
-	sectionWorkers      = "Workers"
-	sectionTimeouts     = "Timeouts"
-	sectionLimits       = "Request limits"
-	sectionHTTP2        = "HTTP/2 and protocols"
-	sectionPeers        = "Trusted peers"
-	sectionLogging      = "Logging"
-	sectionProcess      = "Process"
-	helpFlag, versionFl = "help", "version"
+	maxRequestLine    = 8190
+	maxRequestFields  = 32768
+	maxBodyBufferSize = 1 << 30
+	maxHTTP2Window    = 1<<31 - 1
+	minHTTP2FrameSize = 16384
+	maxHTTP2FrameSize = 1<<24 - 1
+	noLimit           = math.MaxInt
+	sectionGeneral    = "General"
+	sectionSocket     = "Server socket"
+	sectionWorkers    = "Workers"
+	sectionTimeouts   = "Timeouts"
+	sectionLimits     = "Request limits"
+	sectionHTTP2      = "HTTP/2 and protocols"
+	sectionPeers      = "Trusted peers"
+	sectionLogging    = "Logging"
+	sectionProcess    = "Process"
+	helpFlag          = "help"
+	versionFlag       = "version"
 )
 
 // settings is every flag gonicorn knows, in the order Usage lists them.
 var settings = []*setting{
 	{flag: helpFlag, short: 'h', section: sectionGeneral, help: "show this help and exit", action: true},
-	{flag: versionFl, short: 'v', section: sectionGeneral, help: "print the version and exit", action: true},
+	{flag: versionFlag, short: 'v', section: sectionGeneral, help: "print the version and exit", action: true},
 	stringSetting(setting{flag: "config", short: 'c', names: []string{"config"}, metavar: "FILE", section: sectionGeneral,
 		help: "read settings from FILE (gunicorn.conf.py syntax: simple assignments)", deflt: "none"},
 		func(c *Config) *string { return &c.ConfigFile }),
