@@ -46,8 +46,9 @@ type conn struct {
 	ln    *listen.Listener
 	uwsgi bool
 
-	remoteAddr string
-	localAddr  net.Addr
+	remoteAddr   string
+	localAddr    net.Addr
+	trustedProxy bool // the peer is in --forwarded-allow-ips
 
 	state     connState
 	deadline  atomicInt64 // unix nanos; 0: none. Set on the loop, read by the clock.
@@ -75,6 +76,7 @@ func newConn(s *Server, l *listen.Listener, lctx context.Context, nc net.Conn, u
 		remoteAddr: remoteString(nc.RemoteAddr()),
 		localAddr:  nc.LocalAddr(),
 	}
+	c.trustedProxy = s.forwardedAllow.AllowAddr(nc.RemoteAddr())
 	c.parser.Limits = http1.Limits{
 		MaxRequestLine:  s.cfg.LimitRequestLine,
 		MaxHeaderFields: s.cfg.LimitRequestFields,

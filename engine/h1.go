@@ -172,6 +172,7 @@ func (c *conn) newRequest(head []byte) (*http.Request, error) {
 			}
 		}
 	}
+	c.applyForwarded(r)
 	return r, nil
 }
 

@@ -17,6 +17,14 @@ import (
 	"github.com/gonicorn/gonicorn/internal/listen"
 )
 
+type configT = config.Config
+
+var nopLog = zerolog.Nop()
+
+func listeners(nl net.Listener) []*listen.Listener {
+	return []*listen.Listener{{Listener: nl, Protocol: "http", Spec: nl.Addr().String()}}
+}
+
 // testServer is an engine serving on a loopback port inside the test process.
 type testServer struct {
 	t    *testing.T

@@ -47,8 +47,9 @@ type Server struct {
 	client  *gnet.Client
 	date    dateCache
 
-	uwsgiAllow *allow.List
-	h1, h2c    bool // protocols served on http listeners
+	uwsgiAllow     *allow.List
+	forwardedAllow *allow.List
+	h1, h2c        bool // protocols served on http listeners
 
 	// baseCtx carries http.ServerContextKey; each listener adds LocalAddrContextKey.
 	baseCtx context.Context
@@ -98,6 +99,9 @@ func New(cfg *config.Config, h http.Handler, o Options) (*Server, error) {
 		return nil, fmt.Errorf("engine: --uwsgi-allow-from: %w", err)
 	}
 	s.uwsgiAllow = al
+	if s.forwardedAllow, err = allow.Parse(cfg.ForwardedAllowIPs); err != nil {
+		return nil, fmt.Errorf("engine: --forwarded-allow-ips: %w", err)
+	}
 	threads := cfg.Threads
 	if threads <= 0 {
 		threads = 1024

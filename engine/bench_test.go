@@ -1,0 +1,89 @@
+package engine
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+)
+
+// BenchmarkHelloKeepAlive measures the whole in-process round trip of one small
+// request on a keep-alive connection (client, loop, pool, handler), with
+// allocations per request. depth requests are pipelined per write.
+func BenchmarkHelloKeepAlive(b *testing.B) {
+	for _, depth := range []int{1, 16} {
+		b.Run(map[int]string{1: "serial", 16: "pipelined16"}[depth], func(b *testing.B) {
+			benchHello(b, depth)
+		})
+	}
+}
+
+func benchHello(b *testing.B, depth int) {
+	hello := []byte("Hello, World!")
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Content-Type"] = []string{"text/plain"}
+		w.Write(hello)
+	})
+	cfg := testConfig()
+	cfg.EventLoops = 1
+	t := &testing.T{}
+	ts := startServerB(b, cfg, h)
+	_ = t
+	c, err := net.Dial("tcp", ts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	req := bytes.Repeat([]byte("GET / HTTP/1.1\r\nHost: bench\r\nUser-Agent: bench\r\n\r\n"), depth)
+	buf := make([]byte, 64<<10)
+	// One response: the head ends with CRLFCRLF and a 13-byte body follows.
+	b.ReportAllocs()
+	b.ResetTimer()
+	for done := 0; done < b.N; done += depth {
+		if _, err := c.Write(req); err != nil {
+			b.Fatal(err)
+		}
+		need := depth
+		var have []byte
+		for need > 0 {
+			n, err := c.Read(buf)
+			if err != nil {
+				b.Fatal(err)
+			}
+			have = append(have[:0], append(have, buf[:n]...)...)
+			for {
+				i := bytes.Index(have, []byte("\r\n\r\n"))
+				if i < 0 || len(have) < i+4+13 {
+					break
+				}
+				have = have[i+4+13:]
+				need--
+			}
+		}
+	}
+}
+
+func startServerB(b *testing.B, cfg configT, h http.Handler) string {
+	srv, err := New(&cfg, h, Options{Log: nopLog})
+	if err != nil {
+		b.Fatal(err)
+	}
+	nl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(listeners(nl)) }()
+	b.Cleanup(func() {
+		srv.Close()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+		}
+	})
+	return nl.Addr().String()
+}
+
+var _ = io.EOF
