@@ -187,17 +187,24 @@ func fakeWorkerMain() int {
 		return stuck < cfg.Threads
 	}
 
-	var open atomic.Int64 // connections not yet closed
+	var connMu sync.Mutex
+	busy := map[net.Conn]bool{} // connections reading or answering a request
 	srv := &http.Server{
 		Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 30 * time.Second,
-		ConnState: func(_ net.Conn, st http.ConnState) {
-			switch st {
-			case http.StateNew:
-				open.Add(1)
-			case http.StateClosed, http.StateHijacked:
-				open.Add(-1)
+		ConnState: func(c net.Conn, st http.ConnState) {
+			connMu.Lock()
+			defer connMu.Unlock()
+			if st == http.StateNew || st == http.StateActive {
+				busy[c] = true
+			} else {
+				delete(busy, c)
 			}
 		},
+	}
+	nbusy := func() int {
+		connMu.Lock()
+		defer connMu.Unlock()
+		return len(busy)
 	}
 	var listeners []net.Listener
 	for _, f := range w.Listeners {
@@ -229,8 +236,8 @@ func fakeWorkerMain() int {
 			ln.Close()
 		}
 		deadline := time.Now().Add(cfg.GracefulTimeout)
-		for open.Load() > 0 && time.Now().Before(deadline) {
-			srv.SetKeepAlivesEnabled(false) // also closes idle connections
+		srv.SetKeepAlivesEnabled(false) // closes idle connections
+		for nbusy() > 0 && time.Now().Before(deadline) {
 			time.Sleep(10 * time.Millisecond)
 		}
 		srv.Close()

@@ -75,7 +75,9 @@ func (fm *fakeMaster) writeConfig(cfg config.Config) {
 
 // readyCount counts the "workers ready" lines: one when the herd first settles, one
 // after each completed reload.
-func (fm *fakeMaster) readyCount() int { return strings.Count(fm.proc.Stderr(), `"message":"workers ready"`) }
+func (fm *fakeMaster) readyCount() int {
+	return strings.Count(fm.proc.Stderr(), `"message":"workers ready"`)
+}
 
 func (fm *fakeMaster) waitReady(n int, timeout time.Duration) {
 	fm.t.Helper()
@@ -94,7 +96,16 @@ func (fm *fakeMaster) signal(sig syscall.Signal) {
 	}
 }
 
-// workers lists the live children of pid.
+// noneKilled fails the test if a retired worker had to be killed: a graceful stop
+// that needs SIGKILL drops whatever the worker still held.
+func (fm *fakeMaster) noneKilled() {
+	fm.t.Helper()
+	if strings.Contains(fm.proc.Stderr(), "did not exit in time") {
+		fm.t.Errorf("a worker had to be killed:\n%s", fm.proc.Stderr())
+	}
+}
+
+// childPids lists the live children of pid.
 func childPids(pid int) []int {
 	var out []int
 	tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/children")
@@ -163,6 +174,7 @@ func (ls loads) stopAndCheck(t *testing.T) {
 
 func (fm *fakeMaster) stop() {
 	fm.t.Helper()
+	fm.noneKilled()
 	fm.signal(syscall.SIGTERM)
 	code, err := fm.proc.Wait(20 * time.Second)
 	if err != nil && code != 0 {

@@ -3,7 +3,7 @@ package supervisor
 import (
 	"fmt"
 	"os"
-	"os/exec"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -37,12 +37,9 @@ func (l *execLauncher) launch(spec workerSpec) (Process, error) {
 	if err != nil {
 		return nil, fmt.Errorf("heartbeat pipe: %w", err)
 	}
-	cmd := exec.Command(l.exe, l.args...)
-	cmd.Env = env
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	cmd.ExtraFiles = append(append(make([]*os.File, 0, len(l.listeners)+1), l.listeners...), w)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: l.cred}
-	if err := cmd.Start(); err != nil {
+	files := append(append(make([]*os.File, 0, len(l.listeners)+1), l.listeners...), w)
+	proc, err := startProcess(l.exe, l.args, env, "", files, &syscall.SysProcAttr{Credential: l.cred})
+	if err != nil {
 		r.Close()
 		w.Close()
 		return nil, fmt.Errorf("start worker %s: %w", l.exe, err)
@@ -55,18 +52,18 @@ func (l *execLauncher) launch(spec workerSpec) (Process, error) {
 		defer r.Close()
 		err := readMessages(r, func(m Message) { l.post(event{kind: eventMessage, id: id, msg: m}) })
 		if err != nil {
-			l.log.Error().Err(err).Int("pid", cmd.Process.Pid).Msg("worker heartbeat stream broken; it will time out")
+			l.log.Error().Err(err).Int("pid", proc.Pid).Msg("worker heartbeat stream broken; it will time out")
 		}
 	}()
 	go func() {
-		st, _ := cmd.Process.Wait()
+		st, _ := proc.Wait()
 		select {
 		case <-drained:
 		case <-time.After(readerDrainBound):
 		}
 		l.post(event{kind: eventExit, id: id, status: exitStatusOf(st)})
 	}()
-	return osProcess{cmd.Process}, nil
+	return osProcess{proc}, nil
 }
 
 // rss reads the resident set size of pid from /proc/PID/statm.
@@ -107,4 +104,46 @@ func parseStatmRSS(b []byte) (int64, error) {
 		return 0, fmt.Errorf("statm: no resident field in %q", b)
 	}
 	return n, nil
+}
+
+// startProcess starts exe with args, env and the given files from fd 3 (stdin,
+// stdout and stderr are the master's). It exists because os.StartProcess and
+// os/exec call (*os.File).Fd on every inherited file, and Fd switches the file to
+// blocking mode. O_NONBLOCK belongs to the open file description, which a listening
+// socket shares with every process that inherited it: one blocking switch would
+// leave the accept of every worker blocked in a system call, where closing the
+// listener cannot interrupt it and a graceful stop hangs. The descriptors are taken
+// with SyscallConn instead, which changes nothing.
+func startProcess(exe string, args, env []string, dir string, files []*os.File, sys *syscall.SysProcAttr) (*os.Process, error) {
+	fds := make([]uintptr, 0, 3+len(files))
+	for _, f := range append([]*os.File{os.Stdin, os.Stdout, os.Stderr}, files...) {
+		fd, err := rawFD(f)
+		if err != nil {
+			return nil, err
+		}
+		fds = append(fds, fd)
+	}
+	pid, err := syscall.ForkExec(exe, append([]string{exe}, args...), &syscall.ProcAttr{Dir: dir, Env: env, Files: fds, Sys: sys})
+	runtime.KeepAlive(files)
+	if err != nil {
+		return nil, err
+	}
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return nil, fmt.Errorf("find started process %d: %w", pid, err)
+	}
+	return p, nil
+}
+
+// rawFD returns f's descriptor without changing its mode (see startProcess).
+func rawFD(f *os.File) (uintptr, error) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return 0, fmt.Errorf("descriptor of %s: %w", f.Name(), err)
+	}
+	var fd uintptr
+	if err := rc.Control(func(d uintptr) { fd = d }); err != nil {
+		return 0, fmt.Errorf("descriptor of %s: %w", f.Name(), err)
+	}
+	return fd, nil
 }

@@ -3,7 +3,6 @@ package supervisor
 import (
 	"fmt"
 	"os"
-	"os/exec"
 )
 
 // A binary upgrade, as Gunicorn does it: USR2 starts a new master from the binary on
@@ -19,19 +18,16 @@ const upgradePidSuffix = ".2"
 // startNewMaster execs the binary on disk as a new master inheriting the listeners.
 // Its exit is posted as an eventMasterExit.
 func (m *Master) startNewMaster() (*os.Process, error) {
-	cmd := exec.Command(m.exe, m.args...)
-	cmd.Dir = m.dir
-	cmd.Env = upgradeEnviron(m.environ, m.pid, m.opts.ListenerDesc, len(m.opts.Listeners))
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.ExtraFiles = m.opts.Listeners
-	if err := cmd.Start(); err != nil {
+	env := upgradeEnviron(m.environ, m.pid, m.opts.ListenerDesc, len(m.opts.Listeners))
+	p, err := startProcess(m.exe, m.args, env, m.dir, m.opts.Listeners, nil)
+	if err != nil {
 		return nil, fmt.Errorf("start new master %s: %w", m.exe, err)
 	}
 	go func() {
-		st, _ := cmd.Process.Wait()
-		m.post(event{kind: eventMasterExit, pid: cmd.Process.Pid, status: exitStatusOf(st)})
+		st, _ := p.Wait()
+		m.post(event{kind: eventMasterExit, pid: p.Pid, status: exitStatusOf(st)})
 	}()
-	return cmd.Process, nil
+	return p, nil
 }
 
 // onUpgradeSignal answers USR2.

@@ -162,7 +162,9 @@ func (r *Run) one(stop context.Context, tr *http.Transport, url string, l Load) 
 	if !tr.DisableKeepAlives {
 		kind = "keep-alive"
 	}
-	fail := func(err error) { r.fail(fmt.Errorf("%s client, connection %d (reused %v): %w", kind, conns, reused, err)) }
+	fail := func(err error) {
+		r.fail(fmt.Errorf("%s client, connection %d (reused %v): %w", kind, conns, reused, err))
+	}
 	ctx, cancel := context.WithTimeout(httptrace.WithClientTrace(context.Background(), trace), l.RequestTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
