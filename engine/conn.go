@@ -37,6 +37,10 @@ const pipelineLimit = 64 << 10
 // last response, so the client reads the response instead of a reset.
 const lingerTime = 2 * time.Second
 
+// drainFirstRequestGrace is how long a graceful stop waits for the first request
+// of a connection accepted just before it began.
+const drainFirstRequestGrace = time.Second
+
 // conn is one client connection: its protocol state and its current exchange.
 type conn struct {
 	srv   *Server
@@ -320,6 +324,15 @@ func onDrainWake(gc gnet.Conn, err error) error {
 	c.draining = true
 	switch c.state {
 	case stIdle:
+		if c.requests == 0 {
+			// Accepted but not yet heard from: its request may be on the wire.
+			// Serve it (then close) if it comes within a moment.
+			d := time.Now().Add(drainFirstRequestGrace).UnixNano()
+			if cur := c.deadline.Load(); cur == 0 || cur > d {
+				c.deadline.Store(d)
+			}
+			return nil
+		}
 		return gc.Close()
 	case stH2:
 		c.h2.shutdown()

@@ -165,6 +165,30 @@ func (s *Server) Serve(ls []*listen.Listener) error {
 	return nil
 }
 
+// stopAccepting ends the accept loops after they have taken every connection
+// already queued on the listeners: closing a listening socket resets the
+// connections in its backlog, and those clients did nothing wrong. (Under the
+// master the socket stays open in other processes; then the queue is simply
+// shared with them.)
+func (s *Server) stopAccepting() {
+	s.lnMu.Lock()
+	for _, l := range s.lns {
+		if d, ok := l.Listener.(interface{ SetDeadline(time.Time) error }); ok {
+			_ = d.SetDeadline(time.Now())
+		} else {
+			_ = l.Close()
+		}
+	}
+	s.lnMu.Unlock()
+	done := make(chan struct{})
+	go func() { s.acceptWG.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+	}
+	s.closeListeners()
+}
+
 func (s *Server) closeListeners() {
 	s.lnMu.Lock()
 	defer s.lnMu.Unlock()
@@ -186,6 +210,8 @@ func (s *Server) acceptLoop(l *listen.Listener, lctx context.Context) {
 		}
 		nc, err := l.Accept()
 		if err != nil {
+			// While draining, the listener's deadline is in the past: Accept
+			// returns queued connections first, then a timeout.
 			if s.draining.Load() || errors.Is(err, net.ErrClosed) {
 				return
 			}
@@ -301,7 +327,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if !s.draining.CompareAndSwap(false, true) {
 		return nil
 	}
-	s.closeListeners()
+	s.stopAccepting()
 	s.conns.Range(func(k, _ any) bool {
 		_ = k.(*conn).gc.Wake(onDrainWake)
 		return true
