@@ -3,18 +3,22 @@ module github.com/gonicorn/gonicorn
 go 1.26.8
 
 require (
-	github.com/go-chi/chi/v5 v5.2.1 // indirect
-	github.com/gorilla/websocket v1.5.3 // indirect
+	github.com/go-chi/chi/v5 v5.2.1
+	github.com/gorilla/websocket v1.5.3
+	github.com/panjf2000/ants/v2 v2.12.1
+	github.com/panjf2000/gnet/v2 v2.10.0
+	github.com/rs/zerolog v1.35.1
+	github.com/valyala/bytebufferpool v1.0.0
+	golang.org/x/net v0.62.0
+	golang.org/x/sys v0.49.0
+)
+
+require (
 	github.com/mattn/go-colorable v0.1.14 // indirect
 	github.com/mattn/go-isatty v0.0.20 // indirect
-	github.com/panjf2000/ants/v2 v2.12.1 // indirect
-	github.com/panjf2000/gnet/v2 v2.10.0 // indirect
-	github.com/rs/zerolog v1.35.1 // indirect
-	github.com/valyala/bytebufferpool v1.0.0 // indirect
 	go.uber.org/multierr v1.11.0 // indirect
 	go.uber.org/zap v1.28.0 // indirect
-	golang.org/x/net v0.62.0 // indirect
-	golang.org/x/sync v0.11.0 // indirect
-	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/sync v0.24.0 // indirect
+	golang.org/x/text v0.43.0 // indirect
 	gopkg.in/natefinch/lumberjack.v2 v2.2.1 // indirect
 )
