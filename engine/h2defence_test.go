@@ -83,7 +83,9 @@ func TestH2Defences(t *testing.T) {
 			r.write(out)
 		}},
 		{"SETTINGS flood", h2.ErrCodeEnhanceYourCalm, "control frames", func(r *rawH2) {
-			flood(r, 100000, func(int) []byte { return h2.AppendSettings(nil, h2.Setting{ID: h2.SettingInitialWindowSize, Val: 70000}) })
+			flood(r, 100000, func(int) []byte {
+				return h2.AppendSettings(nil, h2.Setting{ID: h2.SettingInitialWindowSize, Val: 70000})
+			})
 		}},
 		{"PING flood", h2.ErrCodeEnhanceYourCalm, "control frames", func(r *rawH2) {
 			flood(r, 100000, func(int) []byte { return h2.AppendPing(nil, false, [8]byte{1}) })
