@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -248,5 +249,56 @@ func TestH2GracefulShutdownFinishesInFlightStreams(t *testing.T) {
 	r.c.Close()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestH2UpgradeAnswersAsStreamOne(t *testing.T) {
+	ts := startServer(t, testConfig(), nil)
+	for _, tc := range []struct{ name, method, body string }{
+		{"with a body", "POST", "upgrade body"},
+		{"without a body", "GET", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := ts.dial()
+			settings := base64.RawURLEncoding.EncodeToString(h2.AppendSettings(nil, h2.Setting{ID: h2.SettingInitialWindowSize, Val: 1 << 20})[h2.FrameHeaderLen:])
+			req := tc.method + " /inspect HTTP/1.1\r\nHost: up\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n" +
+				"HTTP2-Settings: " + settings + "\r\n"
+			if tc.body != "" {
+				req += fmt.Sprintf("Content-Length: %d\r\n", len(tc.body))
+			}
+			if _, err := io.WriteString(c, req+"\r\n"+tc.body); err != nil {
+				t.Fatal(err)
+			}
+			const switching = "HTTP/1.1 101 Switching Protocols\r\n"
+			head := make([]byte, len(switching))
+			if _, err := io.ReadFull(c, head); err != nil || string(head) != switching {
+				t.Fatalf("want 101, got %q %v", head, err)
+			}
+			r := &rawH2{t: t, c: c, dec: hpackDecoder()}
+			// The rest of the 101 head, then HTTP/2.
+			for !bytes.Contains(r.in, []byte("\r\n\r\n")) {
+				buf := make([]byte, 4096)
+				n, err := c.Read(buf)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r.in = append(r.in, buf[:n]...)
+			}
+			r.in = r.in[bytes.Index(r.in, []byte("\r\n\r\n"))+4:]
+			r.write(h2.AppendSettings([]byte(h2.ClientPreface)))
+			resp := r.readResponse(1)
+			var got struct {
+				Proto   string              `json:"proto"`
+				Method  string              `json:"method"`
+				Headers map[string][]string `json:"headers"`
+				Length  int                 `json:"body_bytes"`
+			}
+			if err := json.Unmarshal(resp.body, &got); err != nil {
+				t.Fatalf("status %d body %q: %v", resp.status, resp.body, err)
+			}
+			if resp.status != 200 || got.Proto != "HTTP/2.0" || got.Method != tc.method || got.Length != len(tc.body) || got.Headers["Upgrade"] != nil {
+				t.Fatalf("status %d, handler saw %+v", resp.status, got)
+			}
+		})
 	}
 }

@@ -54,7 +54,7 @@ func dialRaw(t *testing.T, addr string, settings ...h2.Setting) *rawH2 {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	r := &rawH2{t: t, c: c, dec: hpack.NewDecoder(4096, nil), settings: map[h2.SettingID]uint32{}}
+	r := &rawH2{t: t, c: c, dec: hpackDecoder(), settings: map[h2.SettingID]uint32{}}
 	r.enc = hpack.NewEncoder(&r.encBuf)
 	r.write(h2.AppendSettings([]byte(h2.ClientPreface), settings...))
 	for {
@@ -225,3 +225,5 @@ func (r *rawH2) expectClose(d time.Duration) {
 		}
 	}
 }
+
+func hpackDecoder() *hpack.Decoder { return hpack.NewDecoder(4096, nil) }

@@ -70,6 +70,14 @@ func runH2Spec(t *testing.T, bin, addr string, strict bool) (total int, failed [
 	return total, failed, string(b)
 }
 
+// TestH2SpecBinary runs h2spec against the gonicorn binary serving its demo app: all
+// 145 cases must pass, and the 146 of the strict run (-S).
+func TestH2SpecBinary(t *testing.T) {
+	bin := testutil.RequireTool(t, "h2spec")
+	_, addr := testutil.StartServer(t, "--log-level", "warning")
+	checkH2Spec(t, bin, addr)
+}
+
 // TestH2SpecInProcess runs h2spec against the engine inside the test process, so
 // that `go test -race` watches the HTTP/2 driver under every h2spec case.
 func TestH2SpecInProcess(t *testing.T) {
@@ -77,12 +85,17 @@ func TestH2SpecInProcess(t *testing.T) {
 	cfg := testConfig()
 	cfg.Threads = 1024 // h2spec opens 101 streams at once on one connection
 	ts := startServer(t, cfg, nil)
+	checkH2Spec(t, bin, ts.addr)
+}
+
+func checkH2Spec(t *testing.T, bin, addr string) {
+	t.Helper()
 	for _, strict := range []bool{false, true} {
 		want := 145
 		if strict {
 			want = 146
 		}
-		total, failed, out := runH2Spec(t, bin, ts.addr, strict)
+		total, failed, out := runH2Spec(t, bin, addr, strict)
 		if total != want || len(failed) > 0 {
 			t.Errorf("h2spec strict=%v: %d cases (want %d), %d failed:\n%s\n%s", strict, total, want, len(failed), strings.Join(failed, "\n"), tail(out, 4000))
 		}

@@ -228,14 +228,15 @@ func (s *h2Stream) bodyBuffered() int {
 	return len(s.body) - s.bodyOff
 }
 
-// setTrailers publishes the request's trailers; the body ends with them.
+// setTrailers publishes the request's trailers, the ones its Trailer header declared
+// (as net/http does: the handler's copy of the request shares that map); the body
+// ends with them.
 func (s *h2Stream) setTrailers(tr http.Header) {
 	s.mu.Lock()
-	if s.req.Trailer == nil {
-		s.req.Trailer = make(http.Header, len(tr))
-	}
 	for k, vv := range tr {
-		s.req.Trailer[k] = vv
+		if _, declared := s.req.Trailer[k]; declared {
+			s.req.Trailer[k] = vv
+		}
 	}
 	s.bodyEOF = true
 	s.signalBodyLocked()
