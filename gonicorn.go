@@ -41,6 +41,9 @@ const Version = config.Version
 // signal. It exits the process: 0 after a clean stop, 1 on a configuration or
 // startup error, with a one-line reason on stderr.
 func Main(h http.Handler) {
+	if isWorkerProcess() {
+		os.Exit(runWorker(h))
+	}
 	os.Exit(mainWith(os.Args[1:], os.Environ(), os.Stdout, os.Stderr, h))
 }
 
@@ -67,9 +70,9 @@ func mainWith(args, environ []string, stdout, stderr io.Writer, h http.Handler) 
 	if cfg.CheckConfig {
 		return 0
 	}
-	if err := Run(cfg, h); err != nil {
+	if err := run(cfg, h, reloadFrom(args, environ)); err != nil {
 		fmt.Fprintln(stderr, oneLine(err))
-		return 1
+		return exitCode(err)
 	}
 	return 0
 }
@@ -91,12 +94,7 @@ func oneLine(err error) string {
 // Run serves h with cfg until the process is told to stop (SIGTERM: graceful,
 // SIGINT/SIGQUIT: fast). It returns after the stop, or the error that prevented
 // serving.
-func Run(cfg Config, h http.Handler) error {
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	return runSingle(&cfg, h)
-}
+func Run(cfg Config, h http.Handler) error { return run(cfg, h, nil) }
 
 // runSingle serves in this one process: it binds, serves and handles signals.
 func runSingle(cfg *Config, h http.Handler) error {

@@ -138,10 +138,11 @@ func (h *herd) settled() bool {
 	return members == h.target
 }
 
-// pids lists the pids of all workers still alive, for logs and tests.
-func (h *herd) pids() []int {
+// pids lists the pids of the herd's members (membersOnly), or of every worker still
+// tracked, oldest first.
+func (h *herd) pids(membersOnly bool) []int {
 	out := make([]int, 0, len(h.workers))
-	for _, w := range h.byAge(func(*worker) bool { return true }) {
+	for _, w := range h.byAge(func(w *worker) bool { return !membersOnly || isMember(w) }) {
 		out = append(out, w.proc.Pid())
 	}
 	return out
@@ -168,7 +169,7 @@ func (h *herd) escalate(now time.Time) {
 			h.checkTimeout(w, now)
 		case stateRetiring, stateAborting:
 			if now.After(w.deadline) {
-				h.log.Warn().Int("pid", w.proc.Pid()).Msg("worker did not exit in time; killing it")
+				h.log.Warn().Int("worker_pid", w.proc.Pid()).Msg("worker did not exit in time; killing it")
 				h.signal(w, syscall.SIGKILL)
 				w.state, w.deadline = stateKilled, now.Add(killedReapBound)
 			}
@@ -196,7 +197,7 @@ func (h *herd) checkTimeout(w *worker, now time.Time) {
 	default:
 		return
 	}
-	critical(h.log).Int("pid", w.proc.Pid()).Bool("booted", w.ready).
+	critical(h.log).Int("worker_pid", w.proc.Pid()).Bool("booted", w.ready).
 		Dur("silent", silent.Round(time.Millisecond)).
 		Msgf("WORKER TIMEOUT (pid:%d)", w.proc.Pid())
 	h.signal(w, syscall.SIGABRT)
@@ -218,7 +219,7 @@ func (h *herd) checkMemory(now time.Time) {
 		if err != nil || rss <= limit {
 			continue
 		}
-		h.log.Warn().Int("pid", w.proc.Pid()).Int64("rss", rss).Int64("max_worker_memory", limit).
+		h.log.Warn().Int("worker_pid", w.proc.Pid()).Int64("rss", rss).Int64("max_worker_memory", limit).
 			Msg("worker memory exceeds --max-worker-memory; recycling it")
 		w.replace = true
 	}
@@ -290,13 +291,13 @@ func (h *herd) spawn(now time.Time) bool {
 		w.maxRequests = uint64(h.cfg.MaxRequests) + uint64(j)
 	}
 	h.workers[id] = w
-	h.log.Info().Int("pid", p.Pid()).Int("worker", id).Int("generation", h.gen).Msg("booting worker")
+	h.log.Info().Int("worker_pid", p.Pid()).Int("worker", id).Int("generation", h.gen).Msg("booting worker")
 	return true
 }
 
 // retire asks a worker to stop with sig and gives it grace before the kill.
 func (h *herd) retire(w *worker, now time.Time, sig syscall.Signal, grace time.Duration) {
-	h.log.Info().Int("pid", w.proc.Pid()).Str("signal", sig.String()).Msg("stopping worker")
+	h.log.Info().Int("worker_pid", w.proc.Pid()).Str("signal", sig.String()).Msg("stopping worker")
 	h.signal(w, sig)
 	w.state, w.deadline = stateRetiring, now.Add(grace)
 }
@@ -348,12 +349,12 @@ func (h *herd) onMessage(id int, m Message, now time.Time) {
 	case MessageReady:
 		if !w.ready {
 			w.ready = true
-			h.log.Info().Int("pid", w.proc.Pid()).Dur("boot", now.Sub(w.startedAt).Round(time.Millisecond)).Msg("worker serving")
+			h.log.Info().Int("worker_pid", w.proc.Pid()).Dur("boot", now.Sub(w.startedAt).Round(time.Millisecond)).Msg("worker serving")
 		}
 	case MessageBeat:
 		w.served = m.Served
 		if w.state == stateRunning && !w.replace && w.maxRequests > 0 && w.served >= w.maxRequests {
-			h.log.Info().Int("pid", w.proc.Pid()).Uint64("served", w.served).Uint64("max_requests", w.maxRequests).
+			h.log.Info().Int("worker_pid", w.proc.Pid()).Uint64("served", w.served).Uint64("max_requests", w.maxRequests).
 				Msg("worker reached --max-requests; recycling it")
 			w.replace = true
 		}
@@ -370,7 +371,7 @@ func (h *herd) onExit(id int, st exitStatus, now time.Time) (halt bool) {
 	delete(h.workers, id)
 	pid := w.proc.Pid()
 	if w.state != stateRunning {
-		h.log.Info().Int("pid", pid).Str("status", st.String()).Msg("worker exited")
+		h.log.Info().Int("worker_pid", pid).Str("status", st.String()).Msg("worker exited")
 		return false
 	}
 	if h.stopping {
@@ -378,14 +379,14 @@ func (h *herd) onExit(id int, st exitStatus, now time.Time) (halt bool) {
 	}
 	if !w.ready && st.code == ExitBootFailed {
 		if !h.readyAnywhere() {
-			critical(h.log).Int("pid", pid).
+			critical(h.log).Int("worker_pid", pid).
 				Msg("worker failed to boot and no worker is serving; stopping the master (see the worker's error above)")
 			h.halted = true
 			return true
 		}
-		h.log.Error().Int("pid", pid).Msg("worker failed to boot; the serving workers stay, retrying with back-off")
+		h.log.Error().Int("worker_pid", pid).Msg("worker failed to boot; the serving workers stay, retrying with back-off")
 	} else {
-		h.log.Error().Int("pid", pid).Str("status", st.String()).Bool("booted", w.ready).Msg("worker exited unexpectedly")
+		h.log.Error().Int("worker_pid", pid).Str("status", st.String()).Bool("booted", w.ready).Msg("worker exited unexpectedly")
 	}
 	h.noteCrash(now)
 	return false
@@ -462,7 +463,8 @@ func (h *herd) signalAll(sig syscall.Signal) {
 	}
 }
 
-// critical logs at the level Gunicorn calls critical: above error, without exiting.
+// critical logs at the level Gunicorn calls critical: zerolog's fatal level without
+// the exit (internal/logs writes it as "critical").
 func critical(log zerolog.Logger) *zerolog.Event {
-	return log.WithLevel(zerolog.FatalLevel).Str("severity", "critical")
+	return log.WithLevel(zerolog.FatalLevel)
 }

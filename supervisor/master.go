@@ -173,7 +173,7 @@ func (m *Master) Run() (int, error) {
 			}
 		}()
 	}
-	m.log.Info().Int("pid", m.pid).Int("workers", m.herd.target).Int("listeners", len(m.opts.Listeners)).
+	m.log.Info().Int("workers", m.herd.target).Int("listeners", len(m.opts.Listeners)).
 		Str("binary", m.exe).Msg("master started")
 
 	tick := time.NewTicker(tickInterval)
@@ -196,14 +196,14 @@ func (m *Master) Run() (int, error) {
 		case <-tick.C:
 		}
 	}
-	if left := m.herd.pids(); len(left) > 0 {
+	if left := m.herd.pids(false); len(left) > 0 {
 		m.log.Error().Ints("pids", left).Msg("workers not reaped after SIGKILL; exiting anyway")
 	}
 	m.closeListeners()
 	if m.herd.halted {
 		return ExitBootFailed, errors.New("worker failed to boot")
 	}
-	m.log.Info().Int("pid", m.pid).Msg("master stopped")
+	m.log.Info().Msg("master stopped")
 	return 0, nil
 }
 
@@ -309,7 +309,7 @@ func (m *Master) announce() {
 		return
 	}
 	m.announcedReady = true
-	m.log.Info().Ints("pids", m.herd.pids()).Msg("workers ready")
+	m.log.Info().Ints("pids", m.herd.pids(true)).Msg("workers ready")
 	state := fmt.Sprintf("READY=1\nSTATUS=serving with %d workers", m.herd.target)
 	if m.opts.UpgradedFrom != 0 {
 		state = fmt.Sprintf("MAINPID=%d\n%s", m.pid, state)

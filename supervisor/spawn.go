@@ -52,7 +52,7 @@ func (l *execLauncher) launch(spec workerSpec) (Process, error) {
 		defer r.Close()
 		err := readMessages(r, func(m Message) { l.post(event{kind: eventMessage, id: id, msg: m}) })
 		if err != nil {
-			l.log.Error().Err(err).Int("pid", proc.Pid).Msg("worker heartbeat stream broken; it will time out")
+			l.log.Error().Err(err).Int("worker_pid", proc.Pid).Msg("worker heartbeat stream broken; it will time out")
 		}
 	}()
 	go func() {

@@ -1,0 +1,161 @@
+package gonicorn
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/gonicorn/gonicorn/internal/config"
+	"github.com/gonicorn/gonicorn/internal/listen"
+	"github.com/gonicorn/gonicorn/internal/logs"
+	"github.com/gonicorn/gonicorn/supervisor"
+)
+
+// exitError carries the process exit code a failure calls for (the master stops
+// with supervisor.ExitBootFailed when its workers cannot boot, as Gunicorn does).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// exitCode is the process exit code for the error Run returned: 0 for nil.
+func exitCode(err error) int {
+	var ee *exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.code
+	}
+	return 1
+}
+
+// run dispatches: a process started by a master as a worker serves and exits
+// (never returning); any other process becomes the master, always, even for one
+// worker, as with Gunicorn. reload re-reads the configuration on HUP; nil keeps cfg.
+func run(cfg Config, h http.Handler, reload func() (Config, error)) error {
+	if isWorkerProcess() {
+		os.Exit(runWorker(h))
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	return runMaster(&cfg, reload)
+}
+
+// runMaster is the master process: it binds every listener once (or inherits them
+// from the old master after a USR2 upgrade), then keeps cfg.Workers workers, each a
+// re-execution of this binary, serving them. reload re-reads the configuration on
+// HUP; nil keeps cfg. It returns when the master is stopped by a signal.
+func runMaster(cfg *Config, reload func() (Config, error)) error {
+	startDir, err := os.Getwd()
+	if err != nil {
+		return fmt.Errorf("gonicorn: working directory: %w", err)
+	}
+	for _, kv := range cfg.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		if err := os.Setenv(k, v); err != nil {
+			return fmt.Errorf("gonicorn: --env %s: %w", kv, err)
+		}
+	}
+	if cfg.Chdir != "" {
+		if err := os.Chdir(cfg.Chdir); err != nil {
+			return fmt.Errorf("gonicorn: --chdir: %w", err)
+		}
+	}
+	log, errFile, err := logs.ErrorLog(cfg)
+	if err != nil {
+		return fmt.Errorf("gonicorn: error log: %w", err)
+	}
+	defer errFile.Close()
+
+	var lns []*listen.Listener
+	inherited, desc, oldMaster, upgraded, err := supervisor.InheritedListeners(os.Environ())
+	switch {
+	case err != nil:
+		return fmt.Errorf("gonicorn: listeners from the old master: %w", err)
+	case upgraded:
+		if lns, err = listen.FromFiles(inherited, desc); err != nil {
+			return fmt.Errorf("gonicorn: listeners from the old master: %w", err)
+		}
+		log.Info().Int("old_master", oldMaster).Msg("started by USR2: serving the old master's listeners")
+	default:
+		if lns, err = listen.Bind(cfg, log); err != nil {
+			return fmt.Errorf("gonicorn: %w", err)
+		}
+	}
+	files, err := listen.Files(lns)
+	if err != nil {
+		_ = listen.Close(lns)
+		return fmt.Errorf("gonicorn: %w", err)
+	}
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
+	for _, l := range lns {
+		log.Info().Str("listen", l.Spec).Str("protocol", l.Protocol).Msg("listening")
+	}
+	m, err := supervisor.New(supervisor.Options{
+		Config:       *cfg,
+		Reload:       reload,
+		Listeners:    files,
+		ListenerDesc: listen.Encode(lns),
+		CloseListeners: func(removeFiles bool) error {
+			if removeFiles && !upgraded {
+				return listen.CloseAndRemove(lns)
+			}
+			// A master that inherited its sockets, or one whose successor serves
+			// them, leaves the socket files in place.
+			return listen.Close(lns)
+		},
+		ReopenLogs:   errFile.Reopen,
+		UpgradedFrom: oldMaster,
+		Log:          log,
+		Dir:          startDir,
+	})
+	if err != nil {
+		_ = listen.Close(lns)
+		return fmt.Errorf("gonicorn: %w", err)
+	}
+	code, err := m.Run()
+	switch {
+	case code != 0 && err != nil:
+		return &exitError{code: code, err: fmt.Errorf("gonicorn: %w", err)}
+	case err != nil:
+		return fmt.Errorf("gonicorn: %w", err)
+	case code != 0:
+		return &exitError{code: code, err: fmt.Errorf("gonicorn: master exited with code %d", code)}
+	}
+	return nil
+}
+
+// reloadFrom re-reads the configuration the way Main first read it, for HUP:
+// config.Parse on the original arguments and environment, from the directory the
+// process started in, so that a relative -c path still names the same file after
+// --chdir.
+func reloadFrom(args, environ []string) func() (Config, error) {
+	startDir, dirErr := os.Getwd()
+	return func() (Config, error) {
+		if dirErr != nil {
+			return Config{}, fmt.Errorf("reload: %w", dirErr)
+		}
+		here, err := os.Getwd()
+		if err != nil {
+			return Config{}, fmt.Errorf("reload: %w", err)
+		}
+		if here != startDir {
+			if err := os.Chdir(startDir); err != nil {
+				return Config{}, fmt.Errorf("reload: %w", err)
+			}
+			defer os.Chdir(here)
+		}
+		return config.Parse(args, environ)
+	}
+}
