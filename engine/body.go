@@ -64,6 +64,10 @@ func (c *conn) startBody(ex *exchange, contentLength int64, chunked bool, upgrad
 	switch {
 	case !chunked && contentLength <= 0:
 		ex.setBody(http.NoBody, nil)
+		if upgrade != nil {
+			b.upgrade = nil
+			return c.upgradeH2(ex, upgrade)
+		}
 		return c.dispatch(ex)
 	case ex.expect100 && upgrade == nil:
 		// The client waits for 100 Continue: let the handler decide by reading.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+	"github.com/valyala/bytebufferpool"
 
 	"github.com/gonicorn/gonicorn/internal/listen"
 	"github.com/gonicorn/gonicorn/protocol/http1"
@@ -69,6 +70,70 @@ type conn struct {
 	body bodyState // buffering or streaming of cur's body
 
 	h2 *h2Conn
+
+	// Responses held back while the client's next pipelined request runs.
+	pendingBufs  []*bytebufferpool.ByteBuffer
+	pendingBytes int
+	heldAt       atomicInt64 // unix nanos when the oldest held response was held; 0: none
+	iov          [][]byte
+}
+
+// hold keeps a finished response to be written with the next one.
+func (c *conn) hold(b *bytebufferpool.ByteBuffer) {
+	if len(c.pendingBufs) == 0 {
+		c.heldAt.Store(time.Now().UnixNano())
+	}
+	c.pendingBufs = append(c.pendingBufs, b)
+	c.pendingBytes += b.Len()
+}
+
+// writeOut writes the held responses and then bufs, in one system call where the
+// socket takes it all. bufs need stay valid only until it returns: gnet copies
+// what the socket does not take.
+func (c *conn) writeOut(bufs ...[]byte) error {
+	if len(c.pendingBufs) == 0 {
+		if len(bufs) == 1 {
+			_, err := c.gc.Write(bufs[0])
+			return err
+		}
+		_, err := c.gc.Writev(bufs)
+		return err
+	}
+	iov := c.iov[:0]
+	for _, b := range c.pendingBufs {
+		iov = append(iov, b.B)
+	}
+	iov = append(iov, bufs...)
+	_, err := c.gc.Writev(iov)
+	clear(iov)
+	c.iov = iov[:0]
+	c.releasePending()
+	return err
+}
+
+// flushPending writes the held responses, if any.
+func (c *conn) flushPending() {
+	if len(c.pendingBufs) > 0 {
+		_ = c.writeOut()
+	}
+}
+
+func (c *conn) releasePending() {
+	for i, b := range c.pendingBufs {
+		putBuf(b)
+		c.pendingBufs[i] = nil
+	}
+	c.pendingBufs = c.pendingBufs[:0]
+	c.pendingBytes = 0
+	c.heldAt.Store(0)
+}
+
+// onFlushHeldWake writes responses held too long behind a slow pipelined request.
+func onFlushHeldWake(gc gnet.Conn, err error) error {
+	if c, ok := gc.Context().(*conn); ok && err == nil {
+		c.flushPending()
+	}
+	return nil
 }
 
 func newConn(s *Server, l *listen.Listener, lctx context.Context, nc net.Conn, uwsgiProto bool) *conn {
@@ -202,6 +267,7 @@ func (h *loopHandler) OnClose(gc gnet.Conn, err error) gnet.Action {
 		}
 	}
 	c.body.release()
+	c.releasePending()
 	return gnet.None
 }
 
@@ -347,6 +413,7 @@ func onDrainWake(gc gnet.Conn, err error) error {
 // write side and drains input for a moment, so that a client still sending does
 // not turn our close into a reset that destroys the response it has not read.
 func (c *conn) beginLinger() {
+	c.flushPending()
 	c.state = stLinger
 	c.cur = nil
 	c.resume()

@@ -154,19 +154,46 @@ func (ex *exchange) logAccess(status int, bodyBytes int64, respHeader http.Heade
 	al.Log(&e)
 }
 
-// onFinalWrite runs on the loop once the last bytes of a response are queued.
-func onFinalWrite(gc gnet.Conn, err error) error {
-	if err != nil {
-		return nil
-	}
+// holdLimit bounds the responses held back to be written together with the
+// responses of requests a client pipelined behind them.
+const holdLimit = 64 << 10
+
+// onFinalWake runs on the loop with the last bytes of a response. When the
+// client has already sent the next request and its handler runs, the bytes are
+// held and go out with that next response: one write for a pipelined burst.
+func onFinalWake(gc gnet.Conn, err error) error {
 	c, ok := gc.Context().(*conn)
 	if !ok || c.cur == nil {
 		return nil
 	}
 	ex := c.cur
-	ex.w.releaseSent()
-	if c.finishExchange(ex) == gnet.Close {
+	out := ex.w.takeSent()
+	if out == nil {
+		return nil
+	}
+	if err != nil {
+		putBuf(out)
+		return nil
+	}
+	keep := !ex.closeAfter && !ex.w.closeConn && !c.draining && c.state == stHandling &&
+		c.gc.InboundBuffered() > 0 && c.pendingBytes+out.Len() <= holdLimit
+	if keep {
+		c.hold(out)
+	} else {
+		werr := c.writeOut(out.B)
+		putBuf(out)
+		if werr != nil {
+			return nil
+		}
+	}
+	act := c.finishExchange(ex)
+	if act == gnet.Close {
+		c.flushPending()
 		return gc.Close()
+	}
+	if c.state != stHandling {
+		// The connection now waits on the client: send everything held.
+		c.flushPending()
 	}
 	return nil
 }

@@ -262,6 +262,7 @@ var commonHeaders = func() map[string]string {
 // reject answers a request the server refuses, then closes the connection
 // gracefully (write side first, so the client reads the answer).
 func (c *conn) reject(status int, reason string) {
+	c.flushPending()
 	c.parser.Reset()
 	b := getBuf()
 	b.B = http1.AppendStatusLine(b.B, 1, 1, status)

@@ -74,6 +74,7 @@ func onHijackWake(gc gnet.Conn, err error) error {
 		}
 		return nil
 	}
+	c.flushPending()
 	c.state = stHijacked
 	c.pause()
 	if gc.OutboundBuffered() > 0 {

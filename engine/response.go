@@ -52,6 +52,8 @@ type response struct {
 	written     int64 // body bytes the handler wrote
 	buf         *bytebufferpool.ByteBuffer
 	inflight    *bytebufferpool.ByteBuffer // a flush the loop has not taken yet
+	extra       []byte                     // the caller's bytes sent with inflight
+	extraCRLF   bool                       // a chunk's CRLF follows extra
 	sent        *bytebufferpool.ByteBuffer // the final write
 	ack         chan error
 	gone        bool
@@ -107,10 +109,15 @@ func (w *response) WriteHeader(code int) {
 		if code == http.StatusContinue {
 			w.contSent = true
 		}
-		b := http1.AppendStatusLine(nil, 1, 1, code)
-		b = http1.AppendHeaders(b, w.header)
-		b = append(b, crlf...)
-		_ = w.ex.c.gc.AsyncWrite(b, nil)
+		out := getBuf()
+		out.B = http1.AppendStatusLine(out.B, 1, 1, code)
+		out.B = http1.AppendHeaders(out.B, w.header)
+		out.B = append(out.B, crlf...)
+		if w.handoffLocked(out, nil, false) == nil {
+			w.mu.Unlock()
+			_ = w.waitAck()
+			w.mu.Lock()
+		}
 		return
 	}
 	w.writeHeaderLocked(code)
@@ -216,21 +223,13 @@ func (w *response) appendFramed(out *bytebufferpool.ByteBuffer, p []byte) {
 	out.B = append(out.B, p...)
 }
 
-// handoffLocked gives out (and extra, the caller's own bytes) to the loop; the
-// writer must then waitAck before touching extra again.
+// handoffLocked gives out (and extra, the caller's own bytes) to the loop, which
+// writes them after any responses it holds; the writer must then waitAck before
+// touching extra again.
 func (w *response) handoffLocked(out *bytebufferpool.ByteBuffer, extra []byte, chunkEnd bool) error {
-	w.inflight = out
-	var err error
-	switch {
-	case extra == nil:
-		err = w.ex.c.gc.AsyncWrite(out.B, onFlushWritten)
-	case chunkEnd:
-		err = w.ex.c.gc.AsyncWritev([][]byte{out.B, extra, crlf}, onFlushWritten)
-	default:
-		err = w.ex.c.gc.AsyncWritev([][]byte{out.B, extra}, onFlushWritten)
-	}
-	if err != nil {
-		w.inflight = nil
+	w.inflight, w.extra, w.extraCRLF = out, extra, chunkEnd
+	if err := w.ex.c.gc.Wake(onFlushWake); err != nil {
+		w.inflight, w.extra = nil, nil
 		putBuf(out)
 		w.gone = true
 		return errConnClosed
@@ -265,19 +264,34 @@ func (w *response) waitAck() error {
 	}
 }
 
-// onFlushWritten runs on the loop once a streamed piece is queued.
-func onFlushWritten(gc gnet.Conn, err error) error {
+// onFlushWake runs on the loop to write a streamed piece.
+func onFlushWake(gc gnet.Conn, err error) error {
 	c, ok := gc.Context().(*conn)
 	if !ok || c.cur == nil {
 		return nil
 	}
 	w := &c.cur.w
 	w.mu.Lock()
-	if w.inflight != nil {
-		putBuf(w.inflight)
-		w.inflight = nil
-	}
+	out, extra, chunkEnd := w.inflight, w.extra, w.extraCRLF
+	w.inflight, w.extra = nil, nil
 	w.mu.Unlock()
+	if out == nil {
+		return nil
+	}
+	if err != nil {
+		putBuf(out)
+		w.signal(errConnClosed)
+		return nil
+	}
+	switch {
+	case extra == nil:
+		err = c.writeOut(out.B)
+	case chunkEnd:
+		err = c.writeOut(out.B, extra, crlf)
+	default:
+		err = c.writeOut(out.B, extra)
+	}
+	putBuf(out)
 	if err != nil {
 		w.signal(errConnClosed)
 		return nil
@@ -497,7 +511,7 @@ func (w *response) finish() {
 	}
 	w.sent = out
 	status, n := w.status, w.written
-	if err := w.ex.c.gc.AsyncWrite(out.B, onFinalWrite); err != nil {
+	if err := w.ex.c.gc.Wake(onFinalWake); err != nil {
 		w.sent = nil
 		putBuf(out)
 	}
@@ -505,14 +519,13 @@ func (w *response) finish() {
 	w.ex.logAccess(status, n, w.header)
 }
 
-// releaseSent returns the final write's buffer; it runs on the loop.
-func (w *response) releaseSent() {
+// takeSent hands the final write's buffer to the loop.
+func (w *response) takeSent() *bytebufferpool.ByteBuffer {
 	w.mu.Lock()
-	if w.sent != nil {
-		putBuf(w.sent)
-		w.sent = nil
-	}
-	w.mu.Unlock()
+	defer w.mu.Unlock()
+	out := w.sent
+	w.sent = nil
+	return out
 }
 
 // abandon answers for a handler that timed out or panicked: an error response
@@ -562,7 +575,7 @@ func (w *response) abandon(status int, state int32) {
 		w.buf = nil
 	}
 	w.sent = out
-	if err := w.ex.c.gc.AsyncWrite(out.B, onFinalWrite); err != nil {
+	if err := w.ex.c.gc.Wake(onFinalWake); err != nil {
 		w.sent = nil
 		putBuf(out)
 	}

@@ -258,6 +258,9 @@ func (s *Server) clock() {
 				if d := c.deadline.Load(); d != 0 && d <= nowNano {
 					_ = c.gc.Wake(onExpireWake)
 				}
+				if h := c.heldAt.Load(); h != 0 && nowNano-h > int64(50*time.Millisecond) {
+					_ = c.gc.Wake(onFlushHeldWake)
+				}
 				return true
 			})
 			s.probeLoops(nowNano, &probes)
