@@ -64,6 +64,22 @@ func BenchmarkNginxProxyNetHTTP(b *testing.B) {
 	runWrk(b, ng, srv)
 }
 
+// BenchmarkNginxProxyGonicorn is BenchmarkNginxProxyNetHTTP with gonicorn -w 1 in
+// HTTP mode as the upstream: what uwsgi_pass is to be weighed against.
+func BenchmarkNginxProxyGonicorn(b *testing.B) {
+	addr := testutil.FreeAddr(b)
+	g := startGonicorn(b, "tcp", addr, "-b", addr, "-w", "1")
+	ng := startNginx(b, nginxSite{
+		HTTP: `upstream app { server ` + addr + `; keepalive 32; }`,
+		Server: `location / {
+			proxy_pass http://app;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+		}`,
+	})
+	runWrk(b, ng, g)
+}
+
 var (
 	wrkRequests = regexp.MustCompile(`(\d+) requests in ([\d.]+)(\w+),`)
 	wrkRate     = regexp.MustCompile(`Requests/sec:\s+([\d.]+)`)

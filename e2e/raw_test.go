@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -66,6 +67,61 @@ func TestUWSGIAnswersARawPacketWithHTTPAndCloses(t *testing.T) {
 	}
 	if bytes.Contains(bytes.ToLower(head), []byte("transfer-encoding")) {
 		t.Fatalf("answer %q is chunked: nginx does not de-chunk uwsgi responses", got)
+	}
+}
+
+// TestUWSGIRawPackets sends packets nginx would not send, or sends rarely, straight to
+// gonicorn and checks each answer.
+func TestUWSGIRawPackets(t *testing.T) {
+	addr := testutil.FreeAddr(t)
+	p := startGonicorn(t, "tcp", addr, "--protocol", "uwsgi", "-b", addr, "-w", "1")
+	inspect := func(proto string) []byte {
+		return uwsgiPacket("REQUEST_METHOD", "GET", "REQUEST_URI", "/inspect?x=1", "SERVER_PROTOCOL", proto,
+			"REMOTE_ADDR", "192.0.2.1", "REMOTE_PORT", "5000", "HTTP_HOST", "raw.test", "HTTPS", "on")
+	}
+	for _, tt := range []struct {
+		name       string
+		pkt        []byte
+		wantStatus string // "" means: closed without an answer
+		wantBody   []string
+	}{
+		{"HTTP/1.1 request", inspect("HTTP/1.1"), "200",
+			[]string{`"proto": "HTTP/1.1"`, `"remote_addr": "192.0.2.1:5000"`, `"host": "raw.test"`, `"scheme": "https"`, `"raw_query": "x=1"`}},
+		{"HTTP/1.0 request", inspect("HTTP/1.0"), "200", []string{`"proto": "HTTP/1.0"`}},
+		{"HTTP/2.0 from an nginx http2 listener", inspect("HTTP/2.0"), "200", []string{`"proto": "HTTP/2.0"`}},
+		{"no REQUEST_METHOD", uwsgiPacket("REQUEST_URI", "/"), "400", nil},
+		{"non-numeric CONTENT_LENGTH", uwsgiPacket("REQUEST_METHOD", "POST", "REQUEST_URI", "/echo", "CONTENT_LENGTH", "x"), "400", nil},
+		{"modifier1 other than 0", append([]byte{9}, getRoot[1:]...), "", nil},
+		{"variable sizes past datasize", []byte{0, 5, 0, 0, 9, 0, 'K', 0, 0}, "", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := exchange(t, addr, tt.pkt)
+			if err != nil {
+				var ne net.Error
+				if errors.As(err, &ne) && ne.Timeout() {
+					t.Fatalf("connection left open after %q", got)
+				}
+				// A reset after a refused packet is a close too.
+			}
+			if tt.wantStatus == "" {
+				if len(got) != 0 {
+					t.Fatalf("a bad packet got an answer: %q", got)
+				}
+				return
+			}
+			// nginx reads any HTTP/1.x status line from a uwsgi upstream.
+			if !regexp.MustCompile(`^HTTP/1\.[01] ` + tt.wantStatus + ` `).Match(got) {
+				t.Fatalf("answer %q, want an HTTP/1.x %s response", got, tt.wantStatus)
+			}
+			for _, w := range tt.wantBody {
+				if !bytes.Contains(got, []byte(w)) {
+					t.Errorf("answer lacks %s:\n%s", w, got)
+				}
+			}
+		})
+	}
+	if t.Failed() {
+		t.Logf("gonicorn stderr:\n%s", p.Stderr())
 	}
 }
 
