@@ -302,3 +302,27 @@ func TestH2UpgradeAnswersAsStreamOne(t *testing.T) {
 		})
 	}
 }
+
+func TestH2ExpectContinue(t *testing.T) {
+	ts := startServer(t, testConfig(), nil)
+	r := dialRaw(t, ts.addr)
+	r.write(h2.AppendHeaders(nil, 1, false, true, r.block(":method", "POST", ":scheme", "http", ":path", "/echo",
+		":authority", "x", "expect", "100-continue", "content-length", "5")))
+	for {
+		f, err := r.next(5 * time.Second)
+		if err != nil {
+			t.Fatalf("no 100 Continue: %v", err)
+		}
+		if f.Type == h2.FrameHeaders && f.StreamID == 1 {
+			fields, _ := r.dec.DecodeFull(f.Data)
+			if len(fields) == 0 || fields[0].Value != "100" || f.Flags.Has(h2.FlagEndStream) {
+				t.Fatalf("first head %v", fields)
+			}
+			break
+		}
+	}
+	r.write(h2.AppendData(nil, 1, true, []byte("hello")))
+	if resp := r.readResponse(1); resp.status != 200 || string(resp.body) != "hello" {
+		t.Fatalf("%+v", resp)
+	}
+}

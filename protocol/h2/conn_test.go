@@ -203,6 +203,11 @@ func TestRequestBodyAndTrailers(t *testing.T) {
 	if req.Method != "POST" || req.Path != "/echo?x=1" || req.Authority != "h:1" || req.ContentLength != 10 {
 		t.Fatalf("request head %+v", req)
 	}
+	p.headers(3, true, ":method", "GET", ":scheme", "http", ":path", "/", "host", "from-host:9")
+	p.run()
+	if last := p.events[len(p.events)-1]; last.Request == nil || last.Request.Authority != "from-host:9" || last.Request.Header["Host"] != nil {
+		t.Fatalf("host without :authority: %+v", last.Request)
+	}
 	if got := req.Header.Get("Cookie"); got != "a=1; b=2" {
 		t.Fatalf("cookie %q", got)
 	}

@@ -112,10 +112,12 @@ func parseRequest(fields []hpack.HeaderField, head *RequestHead) requestErr {
 		return reason
 	}
 	head.Header = h
-	if head.Authority == "" {
-		if hosts := h["Host"]; len(hosts) > 0 {
+	// As net/http does, the host field is promoted to the authority and removed.
+	if hosts := h["Host"]; len(hosts) > 0 {
+		if head.Authority == "" {
 			head.Authority = hosts[0]
 		}
+		delete(h, "Host")
 	}
 	if cl, ok := h["Content-Length"]; ok {
 		n, ok := parseContentLength(cl)
