@@ -277,6 +277,13 @@ func TestNewRequestFromRealNginxPackets(t *testing.T) {
 			header: http.Header{"Accept": {"*/*"}, "User-Agent": {"curl/7.88.1"},
 				"Content-Type": {"application/x-www-form-urlencoded"}, "Content-Length": {"11"}},
 		}},
+		// uwsgi_param HTTP_HOST $http_host after Debian's uwsgi_params (which sends
+		// $host): nginx sends both, and the client's Host, sent last, wins.
+		{"nginx_http_host_override.bin", "", wantRequest{
+			method: "GET", requestURI: "/x", path: "/x", rawPath: "/x", proto: "HTTP/1.1", major: 1, minor: 1,
+			host: "Example.test:8443", remoteAddr: "127.0.0.1:34858",
+			header: http.Header{"Accept": {"*/*"}, "User-Agent": {"curl/7.88.1"}},
+		}},
 		{"nginx_http10_no_host.bin", "", wantRequest{
 			method: "GET", requestURI: "/old", path: "/old", rawPath: "/old", proto: "HTTP/1.0", major: 1, minor: 0,
 			host: "", remoteAddr: "127.0.0.1:36578",
