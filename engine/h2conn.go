@@ -24,6 +24,7 @@ var (
 	errH2ConnClosed  = errors.New("h2: connection closed")
 	errH2WriteStall  = errors.New("h2: flow-control window stalled (--write-timeout)")
 	errH2BodyTimeout = errors.New("h2: request body stalled (--body-timeout)")
+	errH2AfterReturn = errors.New("h2: write after the handler returned")
 )
 
 // h2Conn drives one HTTP/2 connection on its event loop: it feeds inbound bytes to

@@ -31,6 +31,8 @@ func (s *h2Stream) usableLocked() error {
 		return s.resetErr
 	case s.writeFailed:
 		return errH2WriteStall
+	case s.handlerDone:
+		return errH2AfterReturn
 	}
 	return nil
 }
@@ -163,13 +165,13 @@ func (s *h2Stream) finish() {
 	if !s.wroteHeader && s.usableLocked() == nil {
 		s.writeHeaderLocked(http.StatusOK)
 	}
-	s.handlerDone = true
 	status, n := s.status, s.written
 	if s.declared >= 0 && n < s.declared && !s.isHead && bodyAllowed(status) && s.usableLocked() == nil {
 		s.hc.c.srv.log.Warn().Str("request", s.String()).Int64("declared", s.declared).Int64("written", n).
 			Msg("handler wrote less than its Content-Length: stream reset")
 		s.writeFailed = true
 	}
+	s.handlerDone = true
 	s.mu.Unlock()
 	s.logAccess(status)
 	s.hc.notify(s)
