@@ -344,6 +344,13 @@ func (p *bodyPipe) write(b []byte) {
 
 func (p *bodyPipe) closeWrite() { p.fail(io.EOF) }
 
+// complete reports whether the whole body has arrived from the client.
+func (p *bodyPipe) complete() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err == io.EOF
+}
+
 func (p *bodyPipe) fail(err error) {
 	p.mu.Lock()
 	if p.err == nil {

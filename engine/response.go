@@ -164,7 +164,7 @@ func (w *response) Write(p []byte) (int, error) {
 		w.mu.Unlock()
 		return len(p), nil
 	}
-	if !w.headSent && w.buf.Len()+len(p) <= flushThreshold {
+	if !w.headSent && (w.buf.Len()+len(p) <= flushThreshold || w.holdForUWSGIBody(len(p))) {
 		w.buf.B = append(w.buf.B, p...)
 		w.mu.Unlock()
 		return len(p), nil
@@ -188,6 +188,22 @@ func (w *response) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// uwsgiHoldLimit bounds the response a uWSGI exchange keeps in memory while its
+// request body is still arriving. nginx stops sending a request body to a uWSGI
+// upstream once the response head arrives, so a head sent early would cut the
+// body the handler is still reading (an echo, a transcoder).
+const uwsgiHoldLimit = 8 << 20
+
+// holdForUWSGIBody reports whether n more response bytes stay buffered because
+// the request body of a uWSGI exchange is not complete yet.
+func (w *response) holdForUWSGIBody(n int) bool {
+	if !w.ex.c.uwsgi || w.buf.Len()+n > uwsgiHoldLimit {
+		return false
+	}
+	p, ok := w.req.Body.(*bodyPipe)
+	return ok && !p.complete()
 }
 
 // startStreamLocked returns the buffer to send next in streaming mode: the head
@@ -324,7 +340,7 @@ func (w *response) FlushError() error {
 	if !w.wroteHeader {
 		w.writeHeaderLocked(http.StatusOK)
 	}
-	if w.headSent && w.buf.Len() == 0 {
+	if w.headSent && w.buf.Len() == 0 || !w.headSent && w.holdForUWSGIBody(0) {
 		w.mu.Unlock()
 		return nil
 	}
