@@ -206,8 +206,8 @@ func cmp0(v, def int) int {
 
 // toolOutput is what a tool printed.
 type toolOutput struct {
-	requests  int64
-	elapsed   time.Duration
+	requests int64
+	elapsed  time.Duration
 	p50, p99 time.Duration // wrk --latency; 0 from h2load
 	mean     time.Duration
 }
