@@ -92,3 +92,24 @@ func TestBodyTimeoutAnswers408(t *testing.T) {
 	}
 	expectClosed(t, c, br)
 }
+
+func TestConnectionCapStaysBelowTheFileLimit(t *testing.T) {
+	cases := []struct {
+		name   string
+		want   int
+		nofile uint64
+		cap    int64
+	}{
+		{"limit far above", 10000, 1 << 20, 10000},
+		{"limit below the setting", 10000, 1024, 1024 - fdReserve},
+		{"unknown limit", 500, 0, 500},
+		{"tiny limit still serves", 10, 64, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := connectionCap(tc.want, tc.nofile); got != tc.cap {
+				t.Fatalf("cap %d, want %d", got, tc.cap)
+			}
+		})
+	}
+}

@@ -60,6 +60,7 @@ type Server struct {
 	served   atomic.Uint64
 	lastTurn atomic.Int64 // unix nanos when every loop last answered the clock
 
+	maxConns int64 // open connections allowed: --worker-connections, below RLIMIT_NOFILE
 	draining atomic.Bool
 	stopOnce sync.Once
 	stopped  chan struct{}
@@ -123,10 +124,17 @@ func (s *Server) Serve(ls []*listen.Listener) error {
 	if len(ls) == 0 {
 		return errors.New("engine: no listeners")
 	}
-	raiseNoFile(s.cfg.WorkerConnections, s.log)
+	s.maxConns = connectionCap(s.cfg.WorkerConnections, raiseNoFile(s.cfg.WorkerConnections, s.log))
 	loops := s.cfg.EventLoops
 	if loops <= 0 {
 		loops = runtime.GOMAXPROCS(0)
+	}
+	// Each event loop blocks in epoll_wait holding its P until sysmon takes it
+	// back, which can be milliseconds. With no P to spare, a handler woken by a
+	// timer or a channel would wait that long (seen: /sleep?ms=1 answered in
+	// 30 ms on one CPU). One P beyond the loops keeps handlers and timers prompt.
+	if runtime.GOMAXPROCS(0) < loops+1 {
+		runtime.GOMAXPROCS(loops + 1)
 	}
 	cli, err := gnet.NewClient(&loopHandler{s: s},
 		gnet.WithMulticore(true),
@@ -201,7 +209,7 @@ func (s *Server) closeListeners() {
 func (s *Server) acceptLoop(l *listen.Listener, lctx context.Context) {
 	defer s.acceptWG.Done()
 	uwsgi := l.Protocol == "uwsgi"
-	maxConns := int64(s.cfg.WorkerConnections)
+	maxConns := s.maxConns
 	backoff := 5 * time.Millisecond
 	for {
 		for maxConns > 0 && s.nconns.Load() >= maxConns && !s.draining.Load() {
@@ -378,23 +386,41 @@ func (s *Server) endRequest() {
 	s.served.Add(1)
 }
 
-// raiseNoFile lifts the soft RLIMIT_NOFILE to the hard limit: gnet stops its whole
-// engine on EMFILE, and the accept loop caps connections below the limit.
-func raiseNoFile(want int, log zerolog.Logger) {
+// raiseNoFile lifts the soft RLIMIT_NOFILE to the hard limit and returns it: gnet
+// stops its whole engine on EMFILE, so the accept loop caps connections below it.
+func raiseNoFile(want int, log zerolog.Logger) uint64 {
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		return
+		return 0
 	}
 	if lim.Cur < lim.Max {
 		lim.Cur = lim.Max
 		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 			log.Warn().Err(err).Msg("raising RLIMIT_NOFILE")
+			_ = syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
 		}
 	}
-	if want > 0 && uint64(want)+64 > lim.Cur {
+	if want > 0 && uint64(want)+fdReserve > lim.Cur {
 		log.Warn().Uint64("nofile", lim.Cur).Int("worker_connections", want).
-			Msg("RLIMIT_NOFILE is below --worker-connections: connections will be capped by the limit")
+			Msg("RLIMIT_NOFILE is below --worker-connections: connections are capped below the limit")
 	}
+	return lim.Cur
+}
+
+// fdReserve is what the cap leaves for listeners, logs, pipes and the handlers' own
+// files. Each connection holds two descriptors for a moment while it is enrolled.
+const fdReserve = 128
+
+// connectionCap is the number of connections a worker keeps open at most.
+func connectionCap(want int, nofile uint64) int64 {
+	c := int64(want)
+	if nofile > 0 {
+		byLimit := (int64(nofile) - fdReserve)
+		if c <= 0 || byLimit < c {
+			c = max(byLimit, 1)
+		}
+	}
+	return c
 }
 
 type gnetLogger struct{ log zerolog.Logger }
