@@ -639,6 +639,7 @@ func (c *Conn) giveStream(s *stream, n int) {
 // appendWriter is the io.Writer the HPACK encoder writes into.
 type appendWriter struct{ b []byte }
 
+// Write appends p; it never fails.
 func (w *appendWriter) Write(p []byte) (int, error) {
 	w.b = append(w.b, p...)
 	return len(p), nil

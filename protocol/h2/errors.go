@@ -58,6 +58,7 @@ type ConnError struct {
 	Reason string
 }
 
+// Error describes the connection error with its code and reason.
 func (e *ConnError) Error() string {
 	return fmt.Sprintf("h2: connection error %s: %s", e.Code, e.Reason)
 }
@@ -70,6 +71,7 @@ type StreamError struct {
 	Reason   string
 }
 
+// Error describes the stream error with its stream, code and reason.
 func (e *StreamError) Error() string {
 	return fmt.Sprintf("h2: stream %d error %s: %s", e.StreamID, e.Code, e.Reason)
 }
