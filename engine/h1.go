@@ -265,22 +265,34 @@ func (c *conn) reject(status int, reason string) {
 	c.flushPending()
 	c.parser.Reset()
 	b := getBuf()
-	b.B = http1.AppendStatusLine(b.B, 1, 1, status)
-	b.B = append(b.B, "Date: "...)
-	b.B = append(b.B, c.srv.date.get()...)
-	b.B = append(b.B, "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n"...)
-	text := http.StatusText(status)
-	if status == 503 {
-		b.B = append(b.B, "Retry-After: 1\r\n"...)
-	}
-	b.B = append(b.B, "Content-Length: "...)
-	b.B = strconv.AppendInt(b.B, int64(len(text)+1), 10)
-	b.B = append(b.B, "\r\n\r\n"...)
-	b.B = append(b.B, text...)
-	b.B = append(b.B, '\n')
+	b.B = appendErrorResponse(b.B, 1, status, c.srv.date.get(), !c.uwsgi, true)
 	_, _ = c.gc.Write(b.B)
 	putBuf(b)
 	c.beginLinger()
+}
+
+// appendErrorResponse appends a complete plain-text error response that closes
+// the connection (the Connection header is left out for uWSGI, which always closes).
+func appendErrorResponse(dst []byte, minor, status int, date []byte, connHeader, withBody bool) []byte {
+	text := http.StatusText(status)
+	dst = http1.AppendStatusLine(dst, 1, minor, status)
+	dst = append(dst, "Date: "...)
+	dst = append(dst, date...)
+	dst = append(dst, "\r\nContent-Type: text/plain; charset=utf-8\r\n"...)
+	if status == http.StatusServiceUnavailable {
+		dst = append(dst, "Retry-After: 1\r\n"...)
+	}
+	if connHeader {
+		dst = append(dst, "Connection: close\r\n"...)
+	}
+	dst = append(dst, "Content-Length: "...)
+	dst = strconv.AppendInt(dst, int64(len(text)+1), 10)
+	dst = append(dst, "\r\n\r\n"...)
+	if withBody {
+		dst = append(dst, text...)
+		dst = append(dst, '\n')
+	}
+	return dst
 }
 
 // startH2 hands the connection to the HTTP/2 driver.

@@ -568,24 +568,7 @@ func (w *response) abandon(status int, state int32) {
 	if w.req.ProtoMinor == 0 {
 		minor = 0
 	}
-	text := http.StatusText(status)
-	out.B = http1.AppendStatusLine(out.B, 1, minor, status)
-	out.B = append(out.B, "Date: "...)
-	out.B = append(out.B, w.ex.c.srv.date.get()...)
-	out.B = append(out.B, "\r\nContent-Type: text/plain; charset=utf-8\r\n"...)
-	if status == http.StatusServiceUnavailable {
-		out.B = append(out.B, "Retry-After: 1\r\n"...)
-	}
-	if !w.ex.c.uwsgi {
-		out.B = append(out.B, "Connection: close\r\n"...)
-	}
-	out.B = append(out.B, "Content-Length: "...)
-	out.B = strconv.AppendInt(out.B, int64(len(text)+1), 10)
-	out.B = append(out.B, "\r\n\r\n"...)
-	if !w.isHead {
-		out.B = append(out.B, text...)
-		out.B = append(out.B, '\n')
-	}
+	out.B = appendErrorResponse(out.B, minor, status, w.ex.c.srv.date.get(), !w.ex.c.uwsgi, !w.isHead)
 	if w.buf != nil {
 		putBuf(w.buf)
 		w.buf = nil
@@ -596,7 +579,7 @@ func (w *response) abandon(status int, state int32) {
 		putBuf(out)
 	}
 	w.mu.Unlock()
-	w.ex.logAccess(status, int64(len(text)+1), nil)
+	w.ex.logAccess(status, int64(len(http.StatusText(status))+1), nil)
 }
 
 // connGone marks the response dead and frees a writer waiting on the loop.
