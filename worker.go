@@ -122,7 +122,6 @@ func runWorker(h http.Handler) int {
 				logAbort(srv, log)
 				return 1
 			case syscall.SIGUSR1:
-				log.Info().Msg("worker: reopening log files")
 				if err := errFile.Reopen(); err != nil {
 					log.Error().Err(err).Msg("reopening the error log")
 				}
@@ -131,6 +130,7 @@ func runWorker(h http.Handler) int {
 						log.Error().Err(err).Msg("reopening the access log")
 					}
 				}
+				log.Info().Msg("worker: log files reopened")
 			}
 		}
 	}

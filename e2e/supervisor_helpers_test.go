@@ -106,7 +106,7 @@ type loads []*supervisortest.Run
 func (ls loads) waitFlowing(t testing.TB) {
 	t.Helper()
 	for _, l := range ls {
-		if !l.WaitFor(50, 15*time.Second) {
+		if !l.WaitFor(200, 15*time.Second) {
 			t.Fatalf("load is not flowing: %v", l.Snapshot())
 		}
 	}

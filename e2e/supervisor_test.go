@@ -27,7 +27,7 @@ func TestSupervisorHUPReloadsUnderLoadWithoutFailures(t *testing.T) {
 	first := h.workers()
 	ls := h.load(2, 2)
 	ls.waitFlowing(t)
-	for i := 2; i <= 4; i++ {
+	for i := 2; i <= 6; i++ {
 		h.signal(syscall.SIGHUP)
 		h.waitReady(i, 30*time.Second)
 		ls.waitFlowing(t)
@@ -36,7 +36,7 @@ func TestSupervisorHUPReloadsUnderLoadWithoutFailures(t *testing.T) {
 	ls.stopAndCheck(t)
 	for _, pid := range first {
 		if slices.Contains(h.workers(), pid) {
-			t.Errorf("worker %d survived three reloads", pid)
+			t.Errorf("worker %d survived five reloads", pid)
 		}
 	}
 	h.stop()

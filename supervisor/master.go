@@ -229,12 +229,13 @@ func (m *Master) onSignal(sig syscall.Signal, now time.Time) {
 		m.herd.resize(-1)
 		m.log.Info().Int("workers", m.herd.target).Msg("TTOU: one worker less")
 	case syscall.SIGUSR1:
-		m.log.Info().Msg("USR1: reopening log files")
+		// Logged after the reopen, so that the line lands in the new file.
 		if m.opts.ReopenLogs != nil {
 			if err := m.opts.ReopenLogs(); err != nil {
 				m.log.Error().Err(err).Msg("reopen log files")
 			}
 		}
+		m.log.Info().Msg("USR1: log files reopened; telling the workers")
 		m.herd.signalAll(syscall.SIGUSR1)
 	case syscall.SIGUSR2:
 		m.onUpgradeSignal()
