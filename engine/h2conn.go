@@ -321,7 +321,8 @@ func (h *h2Conn) flush() {
 // outboundFull reports whether the socket's queue is over its bound, and arranges
 // for the blocked streams to be retried once it drains.
 func (h *h2Conn) outboundFull() bool {
-	if h.c.gc.OutboundBuffered() <= h2OutboundHigh {
+	// Frames framed this turn but not yet handed to gnet count too.
+	if h.c.gc.OutboundBuffered()+len(h.pc.Output()) <= h2OutboundHigh {
 		return false
 	}
 	if h.drainTick == nil {
