@@ -424,6 +424,21 @@ func (c *conn) beginLinger() {
 	c.shutdownWrite()
 }
 
+// quickClose is beginLinger for a peer known to send nothing more (a uWSGI
+// request whose body was read whole: nginx sends one request per connection).
+// It closes as soon as the response has left, with no lingering.
+func (c *conn) quickClose() gnet.Action {
+	c.flushPending()
+	c.state = stLinger
+	c.cur = nil
+	c.body.release()
+	if c.gc.OutboundBuffered() > 0 {
+		c.srv.watchDrain(c, drainClose)
+		return gnet.None
+	}
+	return gnet.Close
+}
+
 func (c *conn) shutdownWrite() {
 	c.setTimeout(lingerTime)
 	_, _ = c.gc.Discard(-1)

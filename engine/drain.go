@@ -14,6 +14,7 @@ const (
 	drainWriter           // a handler's write waits for the queue to fall below lowWater
 	drainLinger           // a closing connection waits to shut its write side
 	drainHijack           // a Hijack waits for every queued byte to leave
+	drainClose            // a connection closes once every queued byte has left
 )
 
 // gnet reports neither progress nor completion of its outbound flushes, so the
@@ -107,6 +108,12 @@ func onDrainCheck(gc gnet.Conn, err error) error {
 		}
 		c.srv.unwatchDrain(c)
 		c.completeHijack()
+	case drainClose:
+		if queued > 0 {
+			return nil
+		}
+		c.srv.unwatchDrain(c)
+		return gc.Close()
 	}
 	return nil
 }

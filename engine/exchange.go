@@ -201,6 +201,9 @@ func onFinalWake(gc gnet.Conn, err error) error {
 // finishExchange moves the connection on after ex's response is queued.
 func (c *conn) finishExchange(ex *exchange) gnet.Action {
 	c.cur = nil
+	if c.uwsgi && c.state == stHandling && c.gc.InboundBuffered() == 0 {
+		return c.quickClose()
+	}
 	if ex.closeAfter || ex.w.closeConn || c.draining || c.srv.draining.Load() {
 		c.body.release()
 		c.beginLinger()

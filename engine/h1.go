@@ -49,6 +49,12 @@ func (c *conn) readHead() (bool, gnet.Action) {
 		if errors.As(err, &perr) {
 			status, reason = perr.Status, perr.Reason
 		}
+		if c.requests == 0 && c.srv.h2c && !speaksHTTP(buf) {
+			// Neither HTTP/1 nor the HTTP/2 preface: to an h2c client that is an
+			// invalid preface, a connection error with no HTTP answer (RFC 9113 §3.4).
+			c.srv.log.Info().Str("peer", c.remoteAddr).Msg("neither an HTTP/1 request nor the HTTP/2 preface: closing")
+			return false, gnet.Close
+		}
 		c.srv.log.Info().Str("peer", c.remoteAddr).Int("status", status).Str("reason", reason).Msg("bad request")
 		c.reject(status, reason)
 		return false, gnet.None
@@ -303,3 +309,17 @@ func (c *conn) startH2(up *h2Upgrade) {
 }
 
 func shutdownWrite(fd int) error { return unix.Shutdown(fd, unix.SHUT_WR) }
+
+// speaksHTTP reports whether the first line of buf, once complete, ends in an
+// HTTP-version token ("HTTP/..."); an incomplete line is given the benefit of the doubt.
+func speaksHTTP(buf []byte) bool {
+	i := bytes.IndexByte(buf, '\n')
+	if i < 0 {
+		return true
+	}
+	line := bytes.TrimRight(buf[:i], "\r")
+	if i := bytes.LastIndexByte(line, ' '); i >= 0 {
+		line = line[i+1:]
+	}
+	return bytes.HasPrefix(line, []byte("HTTP/"))
+}
