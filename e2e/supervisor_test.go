@@ -290,3 +290,92 @@ func TestSupervisorNotifiesSystemdWhenWorkersServe(t *testing.T) {
 	resp.Body.Close()
 	h.stop()
 }
+
+func TestSupervisorMaxWorkerMemoryRecyclesUnderLoadWithoutFailures(t *testing.T) {
+	// Every worker is over one byte: each is recycled about once a second.
+	h := startHerd(t, nil, "-w", "2", "--max-worker-memory", "1")
+	h.waitReady(1, 30*time.Second)
+	ls := h.load(2, 2)
+	testutil.Eventually(t, 30*time.Second, func() bool { return h.count("exceeds --max-worker-memory") >= 4 },
+		"workers were not recycled for their memory")
+	ls.waitFlowing(t)
+	ls.stopAndCheck(t)
+	h.stop()
+}
+
+func TestSupervisorWorkersLeaveWhenTheMasterDies(t *testing.T) {
+	h := startHerd(t, nil, "-w", "2")
+	h.waitReady(1, 30*time.Second)
+	workers := h.workers()
+	if err := syscall.Kill(h.p.Pid(), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	// Each worker notices at its next heartbeat (at most a second) and stops
+	// gracefully; nothing is left serving for a master that is gone.
+	testutil.Eventually(t, 10*time.Second, func() bool {
+		for _, pid := range workers {
+			if alive(pid) {
+				return false
+			}
+		}
+		return true
+	}, "orphaned workers %v still running", workers)
+}
+
+func TestSupervisorWorkersRunAsTheConfiguredUser(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("switching the workers' user needs root")
+	}
+	// The binary must be reachable by the unprivileged user.
+	dir, err := os.MkdirTemp("", "gu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile(testutil.Binary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "gonicorn")
+	if err := os.WriteFile(bin, src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	addr := testutil.FreeAddr(t)
+	p := testutil.Start(t, bin, "-b", addr, "-w", "2", "-u", "nobody", "-g", "65534")
+	testutil.Eventually(t, 30*time.Second, func() bool {
+		return strings.Contains(p.Stderr(), `"message":"workers ready"`)
+	}, "workers never ready:\n%s", p.Stderr())
+	workers := childPids(p.Pid())
+	if len(workers) != 2 {
+		t.Fatalf("workers %v", workers)
+	}
+	for _, pid := range workers {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(line); len(f) > 1 && (f[0] == "Uid:" || f[0] == "Gid:") && f[1] != "65534" {
+				t.Errorf("worker %d runs with %s", pid, line)
+			}
+			if f := strings.Fields(line); len(f) > 1 && f[0] == "Groups:" {
+				t.Errorf("worker %d kept supplementary groups: %s", pid, line)
+			}
+		}
+	}
+	resp, err := http.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %s", resp.Status)
+	}
+	p.Signal(syscall.SIGTERM)
+	if code, err := p.Wait(30 * time.Second); code != 0 {
+		t.Fatalf("exit %d %v", code, err)
+	}
+}

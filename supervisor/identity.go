@@ -8,13 +8,14 @@ import (
 )
 
 // workerCredential resolves -u/--user and -g/--group (names or numeric ids) into the
-// identity workers run as; nil when both are empty. A user without a group runs with
-// the user's primary group.
+// identity workers run as; nil when both are empty or name the master's own
+// identity. A user without a group runs with the user's primary group. Supplementary
+// groups are dropped, so that a worker started by root keeps none of root's groups.
 func workerCredential(userName, groupName string) (*syscall.Credential, error) {
 	if userName == "" && groupName == "" {
 		return nil, nil
 	}
-	cred := &syscall.Credential{Uid: uint32(syscall.Getuid()), Gid: uint32(syscall.Getgid()), NoSetGroups: true}
+	cred := &syscall.Credential{Uid: uint32(syscall.Getuid()), Gid: uint32(syscall.Getgid())}
 	if userName != "" {
 		u, err := lookupUser(userName)
 		if err != nil {
@@ -36,6 +37,12 @@ func workerCredential(userName, groupName string) (*syscall.Credential, error) {
 			return nil, err
 		}
 		cred.Gid = gid
+	}
+	if syscall.Geteuid() != 0 {
+		if int(cred.Uid) == syscall.Getuid() && int(cred.Gid) == syscall.Getgid() {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("running workers as uid %d gid %d needs a master started as root", cred.Uid, cred.Gid)
 	}
 	return cred, nil
 }
