@@ -55,10 +55,10 @@ func runWorker(h http.Handler) int {
 
 	// Signals first: a TERM that arrives while booting must not kill the process
 	// by default action, and master-only signals sent to the process group must not
-	// stop it.
+	// stop it. Those are caught and dropped rather than set to SIG_IGN, which exec
+	// would hand down to any process a handler starts.
 	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, supervisor.WorkerSignals...)
-	signal.Ignore(supervisor.WorkerIgnoredSignals...)
+	signal.Notify(sigs, append(supervisor.WorkerSignals, supervisor.WorkerIgnoredSignals...)...)
 	defer signal.Stop(sigs)
 
 	lns, err := listen.FromFiles(w.Listeners, w.ListenerDesc)
@@ -131,6 +131,8 @@ func runWorker(h http.Handler) int {
 					}
 				}
 				log.Info().Msg("worker: log files reopened")
+			default:
+				log.Debug().Str("signal", sig.String()).Msg("worker: ignoring a master's signal")
 			}
 		}
 	}

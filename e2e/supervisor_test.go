@@ -379,3 +379,51 @@ func TestSupervisorWorkersRunAsTheConfiguredUser(t *testing.T) {
 		t.Fatalf("exit %d %v", code, err)
 	}
 }
+
+func TestSupervisorHUPStartsWorkersFromTheBinaryOnDisk(t *testing.T) {
+	dir, err := os.MkdirTemp("", "gb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	src, err := os.ReadFile(testutil.Binary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "gonicorn")
+	if err := os.WriteFile(bin, src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	addr := testutil.FreeAddr(t)
+	p := testutil.Start(t, bin, "-b", addr, "-w", "2")
+	ready := func(n int) {
+		testutil.Eventually(t, 30*time.Second, func() bool {
+			return strings.Count(p.Stderr(), `"message":"workers ready"`) >= n
+		}, "workers not ready %d times", n)
+	}
+	ready(1)
+	// Deploy a rebuilt binary the usual way: write it beside, rename it over.
+	if err := os.WriteFile(bin+".new", src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(bin+".new", bin); err != nil {
+		t.Fatal(err)
+	}
+	p.Signal(syscall.SIGHUP)
+	ready(2)
+	testutil.Eventually(t, 30*time.Second, func() bool { return len(childPids(p.Pid())) == 2 },
+		"old workers not retired: %v", childPids(p.Pid()))
+	if exe, _ := os.Readlink("/proc/" + strconv.Itoa(p.Pid()) + "/exe"); !strings.HasSuffix(exe, " (deleted)") {
+		t.Fatalf("the master's binary %q was not replaced: the test proves nothing", exe)
+	}
+	for _, pid := range childPids(p.Pid()) {
+		exe, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
+		if err != nil || exe != bin {
+			t.Errorf("worker %d runs %q, want the new %s", pid, exe, bin)
+		}
+	}
+	p.Signal(syscall.SIGTERM)
+	if code, err := p.Wait(30 * time.Second); code != 0 {
+		t.Fatalf("exit %d %v", code, err)
+	}
+}

@@ -218,8 +218,7 @@ func fakeWorkerMain() int {
 		go srv.Serve(ln)
 	}
 	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, WorkerSignals...)
-	signal.Ignore(WorkerIgnoredSignals...)
+	signal.Notify(sigs, append(WorkerSignals, WorkerIgnoredSignals...)...)
 	if err := w.Heartbeat.Ready(); err != nil {
 		fmt.Fprintln(os.Stderr, "fake worker: ready:", err)
 		return ExitBootFailed

@@ -35,9 +35,10 @@ func notifyMasterSignals() (<-chan os.Signal, func()) {
 	return ch, func() { signal.Stop(ch) }
 }
 
-// WorkerSignals are the signals a worker answers; it must also ignore
+// WorkerSignals are the signals a worker answers. It must also catch and drop
 // WorkerIgnoredSignals, which would otherwise stop or kill it when an operator
-// signals the whole process group.
+// signals the whole process group (catching, unlike SIG_IGN, is not inherited by
+// processes the worker's handlers start).
 //
 //	TERM   graceful stop within --graceful-timeout
 //	INT    stop now
@@ -48,7 +49,7 @@ var WorkerSignals = []os.Signal{
 	syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGABRT, syscall.SIGUSR1,
 }
 
-// WorkerIgnoredSignals are master-only signals a worker ignores.
+// WorkerIgnoredSignals are master-only signals a worker catches and drops.
 var WorkerIgnoredSignals = []os.Signal{
 	syscall.SIGHUP, syscall.SIGTTIN, syscall.SIGTTOU, syscall.SIGUSR2, syscall.SIGWINCH,
 }

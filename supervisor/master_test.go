@@ -1,0 +1,100 @@
+package supervisor
+
+import (
+	"errors"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/gonicorn/gonicorn/internal/config"
+)
+
+// newTestMaster is a Master over fake processes: its signal decisions are tested
+// without sending real signals.
+func newTestMaster(t *testing.T, reload func() (config.Config, error)) (*Master, *herdFixture) {
+	f := newFixture(t, nil)
+	f.ready(1, 2)
+	m := &Master{
+		opts:     Options{Reload: reload},
+		log:      zerolog.Nop(),
+		herd:     f.h,
+		notifier: &Notifier{},
+		launcher: &execLauncher{},
+		done:     make(chan struct{}),
+		events:   make(chan event, 8),
+	}
+	return m, f
+}
+
+func TestMasterReloadKeepsTheConfigurationWhenTheNewOneFails(t *testing.T) {
+	m, f := newTestMaster(t, func() (config.Config, error) { return config.Config{}, errors.New("bad file") })
+	m.onSignal(syscall.SIGHUP, f.now)
+	if f.h.gen != 1 {
+		t.Fatalf("generation %d after a failed reload, want 1", f.h.gen)
+	}
+	f.h.maintain(f.now)
+	f.wantAlive(1, 2)
+}
+
+func TestMasterReloadKeepsTheBoundListeners(t *testing.T) {
+	m, f := newTestMaster(t, func() (config.Config, error) {
+		cfg := config.Default()
+		cfg.Bind = []string{"127.0.0.1:9999"}
+		cfg.Workers = 3
+		return cfg, nil
+	})
+	before := f.h.cfg.Bind
+	m.onSignal(syscall.SIGHUP, f.now)
+	if f.h.gen != 2 || f.h.target != 3 {
+		t.Fatalf("gen %d target %d after reload, want 2 and 3", f.h.gen, f.h.target)
+	}
+	if len(f.h.cfg.Bind) != len(before) || f.h.cfg.Bind[0] != before[0] {
+		t.Fatalf("bind changed to %v on HUP; the listeners cannot", f.h.cfg.Bind)
+	}
+}
+
+func TestMasterWINCHNeedsAnUpgradeInProgress(t *testing.T) {
+	m, f := newTestMaster(t, nil)
+	m.onSignal(syscall.SIGWINCH, f.now)
+	if f.h.target != 2 {
+		t.Fatalf("WINCH without an upgrade changed the target to %d (terminals send it on resize)", f.h.target)
+	}
+	self, _ := os.FindProcess(os.Getpid()) // stands in for a new master
+	m.child = self
+	m.onSignal(syscall.SIGWINCH, f.now)
+	f.h.maintain(f.now)
+	f.wantSignals(1, syscall.SIGTERM)
+	f.wantSignals(2, syscall.SIGTERM)
+	// The new master dies: this master takes its workers back.
+	m.onNewMasterExit(event{kind: eventMasterExit, pid: self.Pid, status: exitStatus{code: 1}})
+	f.exit(1, exitStatus{})
+	f.exit(2, exitStatus{})
+	f.wantAlive(3, 4)
+}
+
+func TestMasterUSR2IsIgnoredByAnUnpromotedMaster(t *testing.T) {
+	m, f := newTestMaster(t, nil)
+	m.parent = os.Getppid()
+	m.onSignal(syscall.SIGUSR2, f.now)
+	if m.child != nil {
+		t.Fatal("an upgrade started an upgrade of its own before its old master left")
+	}
+}
+
+func TestMasterWhileStoppingOnlyEscalates(t *testing.T) {
+	m, f := newTestMaster(t, nil)
+	m.herd.stop(true, f.now)
+	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGTTIN, syscall.SIGUSR2} {
+		m.onSignal(sig, f.now)
+	}
+	if f.h.gen != 1 || f.h.target != 0 || m.child != nil {
+		t.Fatalf("a stopping master acted on a signal: gen %d target %d", f.h.gen, f.h.target)
+	}
+	m.onSignal(syscall.SIGQUIT, f.now)
+	f.wantSignals(1, syscall.SIGTERM, syscall.SIGQUIT)
+	f.advance(fastStopBound + time.Millisecond)
+	f.wantSignals(1, syscall.SIGTERM, syscall.SIGQUIT, syscall.SIGKILL)
+}
