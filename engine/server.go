@@ -129,13 +129,6 @@ func (s *Server) Serve(ls []*listen.Listener) error {
 	if loops <= 0 {
 		loops = runtime.GOMAXPROCS(0)
 	}
-	// Each event loop blocks in epoll_wait holding its P until sysmon takes it
-	// back, which can be milliseconds. With no P to spare, a handler woken by a
-	// timer or a channel would wait that long (seen: /sleep?ms=1 answered in
-	// 30 ms on one CPU). One P beyond the loops keeps handlers and timers prompt.
-	if runtime.GOMAXPROCS(0) < loops+1 {
-		runtime.GOMAXPROCS(loops + 1)
-	}
 	cli, err := gnet.NewClient(&loopHandler{s: s},
 		gnet.WithMulticore(true),
 		gnet.WithNumEventLoop(loops),
