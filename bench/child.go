@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -31,6 +32,9 @@ import (
 const (
 	envRole = "GONICORN_BENCH_ROLE"
 	envSpec = "GONICORN_BENCH_SPEC"
+	// envGenProfile, when set, names a file for the generator's CPU profile of the
+	// measured load.
+	envGenProfile = "GONICORN_BENCH_GEN_PROFILE"
 )
 
 func init() {
@@ -100,6 +104,15 @@ func loadMain(stdin io.Reader, stdout io.Writer) int {
 	line, err := in.ReadString('\n')
 	if err != nil || strings.TrimSpace(line) != "go" {
 		return fail(fmt.Errorf("waiting for go: %q %v", line, err))
+	}
+	if path := os.Getenv(envGenProfile); path != "" {
+		// A CPU profile of the generator itself, for work on the generator.
+		if f, err := os.Create(path); err == nil {
+			if pprof.StartCPUProfile(f) == nil {
+				defer f.Close()
+				defer pprof.StopCPUProfile()
+			}
+		}
 	}
 	cpu0 := processCPU()
 	c0, r0, b0 := g.counters()

@@ -16,7 +16,7 @@
 //
 // and reports requests/s, p50 and p99 latency (µs), the server's CPU time per
 // request (srv-cpu-µs/req), the generator's (gen-cpu-µs/req), and the server's heap
-// allocations per request (allocs/op, B/op: an op is one request).
+// allocations per request (srv-allocs/req, srv-B/req).
 //
 // # How it measures
 //

@@ -71,9 +71,10 @@ func perReqMicros(d time.Duration, n int64) float64 {
 	return float64(d) / float64(time.Microsecond) / float64(n)
 }
 
-// Report reports r as metrics of b. An "op" is one request: ns/op is the wall time
-// per request (1/throughput), allocs/op and B/op are the server's heap allocations
-// per request.
+// Report reports r as metrics of b: req/s; ns/op, the wall time per request
+// (1/throughput); p50-µs, p99-µs and mean-µs latency; srv-cpu-µs/req and
+// gen-cpu-µs/req, the server's and the generator's CPU time per request; and
+// srv-allocs/req and srv-B/req, the server process's heap allocations per request.
 func (r *Result) Report(b *testing.B) {
 	b.ReportMetric(float64(r.Elapsed.Nanoseconds())/float64(max(r.Requests, 1)), "ns/op")
 	b.ReportMetric(r.RequestsPerSecond(), "req/s")
@@ -89,8 +90,8 @@ func (r *Result) Report(b *testing.B) {
 	b.ReportMetric(perReqMicros(r.ServerCPU, r.Requests), "srv-cpu-µs/req")
 	b.ReportMetric(perReqMicros(r.LoadCPU, r.Requests), "gen-cpu-µs/req")
 	if r.Allocs > 0 {
-		b.ReportMetric(float64(r.Allocs)/float64(max(r.Requests, 1)), "allocs/op")
-		b.ReportMetric(float64(r.AllocBytes)/float64(max(r.Requests, 1)), "B/op")
+		b.ReportMetric(float64(r.Allocs)/float64(max(r.Requests, 1)), "srv-allocs/req")
+		b.ReportMetric(float64(r.AllocBytes)/float64(max(r.Requests, 1)), "srv-B/req")
 	}
 }
 

@@ -1,0 +1,296 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Env describes where and how the benchmarks ran, for the report's header.
+type Env struct {
+	Date      string   // of the run
+	Machine   string   // CPU model and count, memory
+	OS        string   // kernel
+	Go        string   // go version
+	LoadAvg   string   // /proc/loadavg before the run: other work on the machine skews numbers
+	Duration  string   // of each measured run
+	Commands  []string // the command lines that produced the numbers
+	ChartFile string   // the PNG beside the markdown, if any
+}
+
+// Target is one performance goal and whether the run met it.
+type Target struct {
+	Name     string
+	Want     string
+	Measured string
+	Met      bool
+	Known    bool // false when the rows needed were missing
+}
+
+// baseline names the server a workload's ratios are taken against.
+func baseline(workload string) string {
+	switch workload {
+	case "h2c":
+		return "nethttp-h2c"
+	case "uwsgi", "idle":
+		return ""
+	}
+	return "nethttp"
+}
+
+func ratio(rows []Row, group, workload, unit string, inverse bool) (float64, float64, float64, bool) {
+	g, ok1 := Find(rows, group, workload, "gonicorn")
+	n, ok2 := Find(rows, group, workload, baseline(workload))
+	if !ok1 || !ok2 {
+		return 0, 0, 0, false
+	}
+	a, ok1 := g.Metric(unit)
+	b, ok2 := n.Metric(unit)
+	if !ok1 || !ok2 || a == 0 || b == 0 {
+		return 0, 0, 0, false
+	}
+	if inverse {
+		return b / a, a, b, true
+	}
+	return a / b, a, b, true
+}
+
+// Targets evaluates the issue's goals: with wrk (HTTP/1.1) and h2load (h2c) as the
+// issues specify, server pinned to one core and the tool on the other.
+func Targets(rows []Row) []Target {
+	var ts []Target
+	speed := func(name, group, workload, base string, want float64) {
+		t := Target{Name: name, Want: fmt.Sprintf("≥ %.1fx %s req/s", want, base)}
+		if r, a, b, ok := ratio(rows, group, workload, "req/s", false); ok {
+			t.Known, t.Met = true, r >= want
+			t.Measured = fmt.Sprintf("%.2fx (%s vs %s req/s)", r, thousands(a), thousands(b))
+			if c, ca, cb, ok := ratio(rows, group, workload, "srv-cpu-µs/req", true); ok {
+				t.Measured += fmt.Sprintf("; server CPU/req %.2fx less (%.2f vs %.2f µs)", c, ca, cb)
+			}
+		}
+		ts = append(ts, t)
+	}
+	speed("HTTP/1.1 keep-alive, wrk -c64", "Wrk", "h1-keepalive", "net/http", 1.5)
+	speed("HTTP/1.1 pipelined 16 deep, wrk -c64", "Wrk", "h1-pipelined", "net/http", 3)
+	t := Target{Name: "10,000 idle keep-alive connections", Want: "≤ 4 KiB RSS each"}
+	if r, ok := Find(rows, "IdleConns", "idle", "gonicorn"); ok {
+		if v, ok := r.Metric("KiB/conn"); ok {
+			t.Known, t.Met = true, v <= 4
+			t.Measured = fmt.Sprintf("%.2f KiB/conn", v)
+			if n, ok := Find(rows, "IdleConns", "idle", "nethttp"); ok {
+				if nv, ok := n.Metric("KiB/conn"); ok {
+					t.Measured += fmt.Sprintf(" (net/http %.2f)", nv)
+				}
+			}
+		}
+	}
+	ts = append(ts, t)
+	speed("h2c, h2load -c16 -m32", "H2load", "h2c", "net/http h2c", 2.5)
+	return ts
+}
+
+// WriteMarkdown writes the report: header, targets, one table per workload and
+// generator, idle connections, and the generator against wrk and h2load.
+func WriteMarkdown(w io.Writer, env Env, rows []Row, fails []Failure) error {
+	var b strings.Builder
+	b.WriteString("# gonicorn benchmarks\n\n")
+	fmt.Fprintf(&b, "- Date: %s\n- Machine: %s\n- OS: %s\n- Go: %s\n", env.Date, env.Machine, env.OS, env.Go)
+	if env.LoadAvg != "" {
+		fmt.Fprintf(&b, "- Load average before the run: %s\n", env.LoadAvg)
+	}
+	if env.Duration != "" {
+		fmt.Fprintf(&b, "- Each measured run: %s\n", env.Duration)
+	}
+	b.WriteString("- Server in the benchmark process pinned to CPU 0 (GOMAXPROCS 1, one event loop); load generator pinned to CPU 1.\n")
+	b.WriteString("- The demo app's `GET /` (`Hello, World!`); every response's status is checked, and its body by gonicorn-bench (and on a sample before each wrk/h2load run).\n")
+	if len(env.Commands) > 0 {
+		b.WriteString("\nCommands:\n\n```\n")
+		for _, c := range env.Commands {
+			b.WriteString(c + "\n")
+		}
+		b.WriteString("```\n")
+	}
+	if env.ChartFile != "" {
+		fmt.Fprintf(&b, "\n![requests/s and server CPU per request](%s)\n", env.ChartFile)
+	}
+
+	b.WriteString("\n## Targets\n\n| target | goal | measured | |\n|---|---|---|---|\n")
+	for _, t := range Targets(rows) {
+		verdict := "not measured"
+		if t.Known {
+			verdict = "**not met**"
+			if t.Met {
+				verdict = "met"
+			}
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", t.Name, t.Want, orDash(t.Measured), verdict)
+	}
+
+	if len(fails) > 0 {
+		b.WriteString("\n## Failed benchmarks\n\nA run with errors, unexpected statuses or wrong bodies has no numbers.\n\n| benchmark | reason |\n|---|---|\n")
+		for _, f := range fails {
+			fmt.Fprintf(&b, "| %s | %s |\n", f.Name, strings.ReplaceAll(orDash(f.Reason), "|", "\\|"))
+		}
+	}
+
+	b.WriteString("\n## Results\n\nServer CPU µs/req is the figure that compares servers fairly: on two cores, requests/s is bounded by the load generator as much as by the server. Ratios are against net/http (net/http h2c for h2c).\n")
+	for _, sec := range sections(rows) {
+		fmt.Fprintf(&b, "\n### %s — %s\n\n", sec.workload, sec.generator)
+		b.WriteString("| server | req/s | vs net/http | server CPU µs/req | vs net/http | p50 µs | p99 µs | allocs/req | generator CPU µs/req |\n")
+		b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+		base, hasBase := Find(rows, sec.group, sec.workload, baseline(sec.workload))
+		for _, r := range sec.rows {
+			rps, _ := r.Metric("req/s")
+			cpu, _ := r.Metric("srv-cpu-µs/req")
+			vsRPS, vsCPU := "", ""
+			if hasBase {
+				if b, ok := base.Metric("req/s"); ok && b > 0 {
+					vsRPS = fmt.Sprintf("%.2fx", rps/b)
+				}
+				if b, ok := base.Metric("srv-cpu-µs/req"); ok && cpu > 0 {
+					vsCPU = fmt.Sprintf("%.2fx less", b/cpu)
+				}
+			}
+			p50, p99 := metricText(r, "p50-µs", "%.0f"), metricText(r, "p99-µs", "%.0f")
+			if p50 == "" {
+				p50 = metricText(r, "mean-µs", "%.0f (mean)")
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %.2f | %s | %s | %s | %s | %s |\n",
+				r.Server, thousands(rps), orDash(vsRPS), cpu, orDash(vsCPU), orDash(p50), orDash(p99),
+				orDash(metricText(r, "srv-allocs/req", "%.1f")), orDash(metricText(r, "gen-cpu-µs/req", "%.2f")))
+		}
+	}
+
+	idle := rowsOf(rows, "IdleConns")
+	if len(idle) > 0 {
+		b.WriteString("\n## Idle keep-alive connections\n\n10,000 connections, each served one `GET /` and then left open; the server's RSS (VmRSS) before and after.\n\n")
+		b.WriteString("| server | KiB per connection | RSS before MiB | RSS after MiB |\n|---|--:|--:|--:|\n")
+		for _, r := range idle {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r.Server, metricText(r, "KiB/conn", "%.2f"),
+				metricText(r, "rss-before-MiB", "%.1f"), metricText(r, "rss-after-MiB", "%.1f"))
+		}
+	}
+
+	b.WriteString("\n## The load generator against wrk and h2load\n\nSame server, same connections and depth. A generator that needs less CPU per request than the server cannot be what limits the run.\n\n")
+	b.WriteString("| workload | server | gonicorn-bench req/s | tool | tool req/s | ratio | gonicorn-bench CPU µs/req | tool CPU µs/req |\n|---|---|--:|---|--:|--:|--:|--:|\n")
+	for _, r := range rows {
+		if r.Group != "Wrk" && r.Group != "H2load" {
+			continue
+		}
+		ours, ok := Find(rows, "Hello", r.Workload, r.Server)
+		if !ok {
+			continue
+		}
+		a, _ := ours.Metric("req/s")
+		t, _ := r.Metric("req/s")
+		ratioText := ""
+		if t > 0 {
+			ratioText = fmt.Sprintf("%.2f", a/t)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Workload, r.Server, thousands(a), r.Generator(),
+			thousands(t), orDash(ratioText), orDash(metricText(ours, "gen-cpu-µs/req", "%.2f")), orDash(metricText(r, "gen-cpu-µs/req", "%.2f")))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+type section struct {
+	group, workload, generator string
+	rows                       []Row
+}
+
+// workloadOrder is the order sections appear in.
+var workloadOrder = []string{"h1-keepalive", "h1-pipelined", "h1-close", "h2c", "uwsgi"}
+var groupOrder = []string{"Hello", "Wrk", "H2load"}
+
+func rank(list []string, s string) int {
+	for i, v := range list {
+		if v == s {
+			return i
+		}
+	}
+	return len(list)
+}
+
+// sections groups the load rows by workload and generator, gonicorn first in each.
+func sections(rows []Row) []section {
+	var out []section
+	for _, r := range rows {
+		if r.Group == "IdleConns" {
+			continue
+		}
+		i := -1
+		for j := range out {
+			if out[j].group == r.Group && out[j].workload == r.Workload {
+				i = j
+			}
+		}
+		if i < 0 {
+			out = append(out, section{group: r.Group, workload: r.Workload, generator: r.Generator()})
+			i = len(out) - 1
+		}
+		out[i].rows = append(out[i].rows, r)
+	}
+	sort.SliceStable(out, func(a, b int) bool {
+		wa, wb := rank(workloadOrder, out[a].workload), rank(workloadOrder, out[b].workload)
+		if wa != wb {
+			return wa < wb
+		}
+		return rank(groupOrder, out[a].group) < rank(groupOrder, out[b].group)
+	})
+	for _, s := range out {
+		sort.SliceStable(s.rows, func(a, b int) bool {
+			return (s.rows[a].Server == "gonicorn") && s.rows[b].Server != "gonicorn"
+		})
+	}
+	return out
+}
+
+func rowsOf(rows []Row, group string) []Row {
+	var out []Row
+	for _, r := range rows {
+		if r.Group == group {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func metricText(r Row, unit, format string) string {
+	v, ok := r.Metric(unit)
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf(format, v)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
+
+// thousands formats v rounded to an integer with comma separators.
+func thousands(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "–"
+	}
+	s := strconv.FormatInt(int64(math.Round(v)), 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var out []byte
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	if neg {
+		return "-" + string(out)
+	}
+	return string(out)
+}

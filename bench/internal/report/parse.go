@@ -1,0 +1,146 @@
+// Package report turns the output of the gonicorn benchmarks (go test -bench lines)
+// into the markdown tables and the PNG chart of bench/results. It only reads text
+// and draws pixels: it never runs a benchmark, opens a socket or reads a clock.
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Row is one benchmark result.
+type Row struct {
+	// Group is the benchmark function without "Benchmark": Hello, Wrk, H2load,
+	// IdleConns.
+	Group string
+	// Workload is the middle name part (h1-keepalive, …); "idle" for IdleConns.
+	Workload string
+	// Server is the last name part: gonicorn, nethttp, nethttp-h2c, fasthttp, nbio.
+	Server string
+	// Metrics maps a unit ("req/s", "srv-cpu-µs/req", …) to its value.
+	Metrics map[string]float64
+}
+
+// Metric returns the value of unit and whether the row has it.
+func (r Row) Metric(unit string) (float64, bool) {
+	v, ok := r.Metrics[unit]
+	return v, ok
+}
+
+// Generator names the load generator of the row's group.
+func (r Row) Generator() string {
+	switch r.Group {
+	case "Wrk":
+		return "wrk"
+	case "H2load":
+		return "h2load"
+	case "IdleConns":
+		return "-"
+	}
+	return "gonicorn-bench"
+}
+
+var procsSuffix = regexp.MustCompile(`-\d+$`)
+
+// Failure is a benchmark that failed, with the first line of its message.
+type Failure struct {
+	Name   string
+	Reason string
+}
+
+// Parse reads go test -bench output and returns its benchmark rows in order, and
+// the benchmarks that failed (parents of failed sub-benchmarks left out). Other lines
+// (headers, logs, SKIP lines) are ignored; a later row with the same name replaces an
+// earlier one.
+func Parse(r io.Reader) ([]Row, []Failure, error) {
+	var rows []Row
+	var fails []Failure
+	index := map[string]int{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	awaitReason := false
+	for sc.Scan() {
+		line := sc.Text()
+		if name, ok := strings.CutPrefix(line, "--- FAIL: "); ok {
+			name = strings.TrimPrefix(strings.Fields(name)[0], "Benchmark")
+			n := len(fails)
+			if n > 0 && strings.HasPrefix(fails[n-1].Name, name+"/") {
+				awaitReason = false
+				continue // the parent of a failure already listed
+			}
+			fails = append(fails, Failure{Name: name})
+			awaitReason = true
+			continue
+		}
+		if awaitReason {
+			if t := strings.TrimSpace(line); t != "" && strings.HasPrefix(line, " ") {
+				if _, msg, ok := strings.Cut(t, ": "); ok && strings.Contains(t[:strings.Index(t, ": ")], ".go:") {
+					t = msg
+				}
+				fails[len(fails)-1].Reason = t
+			}
+			awaitReason = false
+		}
+		row, ok, err := parseLine(line)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !ok {
+			continue
+		}
+		key := row.Group + "/" + row.Workload + "/" + row.Server
+		if i, seen := index[key]; seen {
+			rows[i] = row
+			continue
+		}
+		index[key] = len(rows)
+		rows = append(rows, row)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, nil, fmt.Errorf("report: reading benchmark output: %w", err)
+	}
+	return rows, fails, nil
+}
+
+// parseLine parses "BenchmarkGroup/workload/server-N  1  v unit  v unit …".
+func parseLine(line string) (Row, bool, error) {
+	f := strings.Fields(line)
+	if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") || len(f)%2 != 0 {
+		return Row{}, false, nil
+	}
+	if _, err := strconv.Atoi(f[1]); err != nil {
+		return Row{}, false, nil
+	}
+	parts := strings.Split(procsSuffix.ReplaceAllString(strings.TrimPrefix(f[0], "Benchmark"), ""), "/")
+	row := Row{Group: parts[0], Metrics: map[string]float64{}}
+	switch len(parts) {
+	case 2:
+		row.Workload, row.Server = "idle", parts[1]
+	case 3:
+		row.Workload, row.Server = parts[1], parts[2]
+	default:
+		return Row{}, false, nil
+	}
+	for i := 2; i+1 < len(f); i += 2 {
+		v, err := strconv.ParseFloat(f[i], 64)
+		if err != nil {
+			return Row{}, false, fmt.Errorf("report: value %q in %q: %w", f[i], line, err)
+		}
+		row.Metrics[f[i+1]] = v
+	}
+	return row, true, nil
+}
+
+// Find returns the row of group, workload and server.
+func Find(rows []Row, group, workload, server string) (Row, bool) {
+	for _, r := range rows {
+		if r.Group == group && r.Workload == workload && r.Server == server {
+			return r, true
+		}
+	}
+	return Row{}, false
+}
