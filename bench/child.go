@@ -22,6 +22,7 @@ import (
 // the testing framework starts. The two talk over the child's stdin and stdout in
 // JSON lines:
 //
+//	parent → {…spec…}                  what to run
 //	child  → {"ready":true}            connections open, warm-up done
 //	parent → go                        the measured load starts
 //	child  → {"result":{…}}            the measured load is over
@@ -31,7 +32,6 @@ import (
 
 const (
 	envRole = "GONICORN_BENCH_ROLE"
-	envSpec = "GONICORN_BENCH_SPEC"
 	// envGenProfile, when set, names a file for the generator's CPU profile of the
 	// measured load.
 	envGenProfile = "GONICORN_BENCH_GEN_PROFILE"
@@ -76,9 +76,10 @@ func loadMain(stdin io.Reader, stdout io.Writer) int {
 		send(stdout, childMsg{Error: err.Error()})
 		return 1
 	}
+	in := bufio.NewReader(stdin)
 	var spec loadSpec
-	if err := json.Unmarshal([]byte(os.Getenv(envSpec)), &spec); err != nil {
-		return fail(fmt.Errorf("reading the load spec: %w", err))
+	if err := readSpec(in, &spec); err != nil {
+		return fail(err)
 	}
 	runtime.GOMAXPROCS(spec.Threads)
 	if spec.CPU >= 0 {
@@ -100,7 +101,6 @@ func loadMain(stdin io.Reader, stdout io.Writer) int {
 		}
 	}
 	send(stdout, childMsg{Ready: true})
-	in := bufio.NewReader(stdin)
 	line, err := in.ReadString('\n')
 	if err != nil || strings.TrimSpace(line) != "go" {
 		return fail(fmt.Errorf("waiting for go: %q %v", line, err))
@@ -130,6 +130,18 @@ func loadMain(stdin io.Reader, stdout io.Writer) int {
 	return 0
 }
 
+// readSpec reads the child's spec, the first line of its stdin.
+func readSpec(in *bufio.Reader, spec any) error {
+	line, err := in.ReadBytes('\n')
+	if err != nil {
+		return fmt.Errorf("reading the spec: %w", err)
+	}
+	if err := json.Unmarshal(line, spec); err != nil {
+		return fmt.Errorf("decoding the spec: %w", err)
+	}
+	return nil
+}
+
 // child is a running helper process (generator or server) seen from the parent.
 type child struct {
 	cmd    *exec.Cmd
@@ -140,7 +152,8 @@ type child struct {
 	werr   error
 }
 
-// startChild re-executes this binary in role with spec as its JSON environment.
+// startChild re-executes this binary in role and sends it spec, as a JSON line on
+// its stdin.
 func startChild(role string, spec any) (*child, error) {
 	js, err := json.Marshal(spec)
 	if err != nil {
@@ -152,7 +165,7 @@ func startChild(role string, spec any) (*child, error) {
 	}
 	c := &child{lines: make(chan childMsg, 4), done: make(chan struct{})}
 	c.cmd = exec.Command(exe)
-	c.cmd.Env = append(os.Environ(), envRole+"="+role, envSpec+"="+string(js))
+	c.cmd.Env = append(os.Environ(), envRole+"="+role)
 	c.cmd.Stderr = &c.stderr
 	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
@@ -164,6 +177,12 @@ func startChild(role string, spec any) (*child, error) {
 	if err := c.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("bench: starting the %s process: %w", role, err)
 	}
+	go func() {
+		// The pipe holds 64 KiB; a larger spec is written while the child reads it.
+		if _, err := c.stdin.Write(append(js, '\n')); err != nil {
+			c.stdin.Close()
+		}
+	}()
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		sc.Buffer(make([]byte, 64<<10), 16<<20)

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -40,9 +39,10 @@ func serveMain(stdin io.Reader, stdout io.Writer) int {
 		send(stdout, childMsg{Error: err.Error()})
 		return 1
 	}
+	in := bufio.NewReader(stdin)
 	var spec serveSpec
-	if err := json.Unmarshal([]byte(os.Getenv(envSpec)), &spec); err != nil {
-		return fail(fmt.Errorf("reading the serve spec: %w", err))
+	if err := readSpec(in, &spec); err != nil {
+		return fail(err)
 	}
 	var start StartFunc
 	switch spec.Server {
@@ -61,7 +61,7 @@ func serveMain(stdin io.Reader, stdout io.Writer) int {
 		return fail(err)
 	}
 	send(stdout, childMsg{Addr: addr})
-	io.Copy(io.Discard, stdin)
+	io.Copy(io.Discard, in)
 	if err := stop(); err != nil {
 		return 1
 	}
