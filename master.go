@@ -3,9 +3,14 @@ package gonicorn
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/gonicorn/gonicorn/internal/config"
 	"github.com/gonicorn/gonicorn/internal/listen"
@@ -94,26 +99,33 @@ func runMaster(cfg *Config, reload func() (Config, error)) error {
 		_ = listen.Close(lns)
 		return fmt.Errorf("gonicorn: %w", err)
 	}
-	defer func() {
+	closeFiles := func() {
 		for _, f := range files {
 			f.Close()
 		}
-	}()
+	}
+	defer closeFiles()
 	for _, l := range lns {
 		log.Info().Str("listen", l.Spec).Str("protocol", l.Protocol).Msg("listening")
 	}
+	removeInherited := false
 	m, err := supervisor.New(supervisor.Options{
 		Config:       *cfg,
 		Reload:       reload,
 		Listeners:    files,
 		ListenerDesc: listen.Encode(lns),
 		CloseListeners: func(removeFiles bool) error {
-			if removeFiles && !upgraded {
-				return listen.CloseAndRemove(lns)
+			switch {
+			case !removeFiles:
+				// A successor (USR2) or the old master still serves the sockets.
+				return listen.Close(lns)
+			case upgraded:
+				// A promoted master owns socket files it did not create: they
+				// go once the workers have closed them too (after Run).
+				removeInherited = true
+				return listen.Close(lns)
 			}
-			// A master that inherited its sockets, or one whose successor serves
-			// them, leaves the socket files in place.
-			return listen.Close(lns)
+			return listen.CloseAndRemove(lns)
 		},
 		ReopenLogs:   errFile.Reopen,
 		UpgradedFrom: oldMaster,
@@ -125,6 +137,10 @@ func runMaster(cfg *Config, reload func() (Config, error)) error {
 		return fmt.Errorf("gonicorn: %w", err)
 	}
 	code, err := m.Run()
+	if removeInherited {
+		closeFiles() // the duplicates passed to workers hold the sockets open too
+		removeDeadSockets(lns, log)
+	}
 	switch {
 	case code != 0 && err != nil:
 		return &exitError{code: code, err: fmt.Errorf("gonicorn: %w", err)}
@@ -157,5 +173,30 @@ func reloadFrom(args, environ []string) func() (Config, error) {
 			defer os.Chdir(here)
 		}
 		return config.Parse(args, environ)
+	}
+}
+
+// removeDeadSockets removes the unix socket files of lns that nothing answers on any
+// more. A master promoted by a USR2 upgrade inherited its sockets, so it cannot know
+// their files by inode as listen.CloseAndRemove does; once it and its workers have
+// closed them, a socket that refuses connections is its own, dead one, while a path
+// where something answers belongs to someone else now and is left alone.
+func removeDeadSockets(lns []*listen.Listener, log zerolog.Logger) {
+	for _, l := range lns {
+		network, path, _, err := listen.ParseSpec(l.Spec, l.Protocol)
+		if err != nil || network != "unix" {
+			continue
+		}
+		c, err := net.DialTimeout("unix", path, time.Second)
+		if err == nil {
+			c.Close()
+			continue
+		}
+		if !errors.Is(err, syscall.ECONNREFUSED) {
+			continue
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			log.Warn().Err(err).Str("socket", path).Msg("removing the socket file")
+		}
 	}
 }

@@ -83,8 +83,10 @@ func TestSupervisorUSR2UpgradeThenWINCHAndTERMWithoutFailures(t *testing.T) {
 
 	syscall.Kill(newMaster, syscall.SIGTERM)
 	testutil.Eventually(t, 30*time.Second, func() bool { return !alive(newMaster) }, "new master did not stop")
-	if _, err := os.Stat(h.pidPath); !os.IsNotExist(err) {
-		t.Errorf("pidfile left after the new master stopped")
+	for _, path := range []string{h.pidPath, h.unixPath} {
+		if _, err := os.Stat(path); !os.IsNotExist(err) {
+			t.Errorf("%s left after the promoted master stopped", path)
+		}
 	}
 }
 

@@ -31,7 +31,8 @@ type Options struct {
 	// ListenerDesc describes Listeners (internal/listen.Encode).
 	ListenerDesc string
 	// CloseListeners closes the master's listeners when it stops; removeFiles is
-	// false while a new master started by USR2 still serves the unix sockets.
+	// false while another master serves the unix sockets (a new one started by
+	// USR2, or the old one while this master is not yet promoted).
 	CloseListeners func(removeFiles bool) error
 	// ReopenLogs reopens the master's log files on USR1.
 	ReopenLogs func() error
@@ -298,7 +299,9 @@ func (m *Master) closeListeners() {
 		return
 	}
 	m.closed = true
-	if err := m.opts.CloseListeners(m.child == nil); err != nil {
+	// Socket files stay while another master serves them: a new one started by
+	// USR2, or the old one while this master is not yet promoted.
+	if err := m.opts.CloseListeners(m.child == nil && m.parent == 0); err != nil {
 		m.log.Warn().Err(err).Msg("close listeners")
 	}
 }
