@@ -1,0 +1,74 @@
+package engine
+
+import (
+	"encoding/binary"
+	"io"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/gonicorn/gonicorn/internal/listen"
+)
+
+// uwsgiPacket encodes a GET the way nginx's uwsgi_pass sends it.
+func uwsgiPacket(vars ...string) []byte {
+	var body []byte
+	for _, v := range vars {
+		body = binary.LittleEndian.AppendUint16(body, uint16(len(v)))
+		body = append(body, v...)
+	}
+	pkt := []byte{0, 0, 0, 0}
+	binary.LittleEndian.PutUint16(pkt[1:3], uint16(len(body)))
+	return append(pkt, body...)
+}
+
+// BenchmarkUWSGIConnPerRequest measures a uWSGI request on a fresh connection,
+// as nginx sends them: accept, enroll, parse, handler, response, close.
+func BenchmarkUWSGIConnPerRequest(b *testing.B) {
+	hello := []byte("Hello, World!")
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(hello) })
+	cfg := testConfig()
+	cfg.EventLoops = 1
+	srv, err := New(&cfg, h, Options{Log: nopLog})
+	if err != nil {
+		b.Fatal(err)
+	}
+	nl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go srv.Serve([]*listen.Listener{{Listener: nl, Protocol: "uwsgi", Spec: "bench"}})
+	defer srv.Close()
+	pkt := uwsgiPacket("REQUEST_METHOD", "GET", "REQUEST_URI", "/", "PATH_INFO", "/", "QUERY_STRING", "",
+		"SERVER_PROTOCOL", "HTTP/1.1", "REMOTE_ADDR", "127.0.0.1", "REMOTE_PORT", "5555",
+		"SERVER_NAME", "bench", "SERVER_PORT", "80", "HTTP_HOST", "bench", "HTTP_USER_AGENT", "bench")
+	buf := make([]byte, 4096)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c, err := net.Dial("tcp", nl.Addr().String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := c.Write(pkt); err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		for {
+			k, err := c.Read(buf[n:])
+			n += k
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		c.Close()
+		if n < 40 {
+			b.Fatalf("short response %q", buf[:n])
+		}
+	}
+}
