@@ -23,23 +23,23 @@ import (
 )
 
 var (
-	herdWrkRate   = regexp.MustCompile(`Requests/sec:\s+([\d.]+)`)
-	herdWrkTotal  = regexp.MustCompile(`(\d+) requests in`)
-	herdWrkErrors = regexp.MustCompile(`Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)`)
-	herdWrkNon2xx = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
+	svWrkRate   = regexp.MustCompile(`Requests/sec:\s+([\d.]+)`)
+	svWrkTotal  = regexp.MustCompile(`(\d+) requests in`)
+	svWrkErrors = regexp.MustCompile(`Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)`)
+	svWrkNon2xx = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
 )
 
-// wrkResult is what one wrk run counted.
-type wrkResult struct {
+// svWrkResult is what one wrk run counted.
+type svWrkResult struct {
 	rate                                  float64
 	total                                 int
 	connect, read, write, timeout, non2xx int
 }
 
-func (r wrkResult) errors() int { return r.connect + r.read + r.write + r.timeout + r.non2xx }
+func (r svWrkResult) errors() int { return r.connect + r.read + r.write + r.timeout + r.non2xx }
 
-// runHerdWrk runs wrk against url for d with 32 connections on one thread.
-func runHerdWrk(b *testing.B, url string, d time.Duration, connClose bool) wrkResult {
+// svRunWrk runs wrk against url for d with 32 connections on one thread.
+func svRunWrk(b *testing.B, url string, d time.Duration, connClose bool) svWrkResult {
 	b.Helper()
 	wrk := testutil.RequireTool(b, "wrk")
 	args := []string{"-t1", "-c32", "-d" + strconv.Itoa(int(d.Seconds())) + "s", "--timeout", "5s"}
@@ -51,21 +51,21 @@ func runHerdWrk(b *testing.B, url string, d time.Duration, connClose bool) wrkRe
 		b.Fatalf("wrk: %v\n%s", err, out)
 	}
 	text := string(out)
-	var r wrkResult
-	m := herdWrkRate.FindStringSubmatch(text)
-	n := herdWrkTotal.FindStringSubmatch(text)
+	var r svWrkResult
+	m := svWrkRate.FindStringSubmatch(text)
+	n := svWrkTotal.FindStringSubmatch(text)
 	if m == nil || n == nil {
 		b.Fatalf("cannot read wrk's output:\n%s", text)
 	}
 	r.rate, _ = strconv.ParseFloat(m[1], 64)
 	r.total, _ = strconv.Atoi(n[1])
-	if e := herdWrkErrors.FindStringSubmatch(text); e != nil {
+	if e := svWrkErrors.FindStringSubmatch(text); e != nil {
 		r.connect, _ = strconv.Atoi(e[1])
 		r.read, _ = strconv.Atoi(e[2])
 		r.write, _ = strconv.Atoi(e[3])
 		r.timeout, _ = strconv.Atoi(e[4])
 	}
-	if e := herdWrkNon2xx.FindStringSubmatch(text); e != nil {
+	if e := svWrkNon2xx.FindStringSubmatch(text); e != nil {
 		r.non2xx, _ = strconv.Atoi(e[1])
 	}
 	b.Logf("wrk %s:\n%s", strings.Join(args, " "), text)
@@ -84,7 +84,7 @@ func BenchmarkSupervisorWorkers(b *testing.B) {
 				h := startHerd(b, nil, "-w", strconv.Itoa(workers))
 				h.waitReady(1, 30*time.Second)
 				b.ResetTimer()
-				r := runHerdWrk(b, "http://"+h.tcp+"/", 5*time.Second, connClose)
+				r := svRunWrk(b, "http://"+h.tcp+"/", 5*time.Second, connClose)
 				b.StopTimer()
 				b.ReportMetric(0, "ns/op")
 				b.ReportMetric(r.rate, "req/s")
@@ -138,9 +138,9 @@ func BenchmarkSupervisorReloadStorm(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			h := startHerd(b, nil, "-w", "2")
 			h.waitReady(1, 30*time.Second)
-			done := make(chan wrkResult, 1)
+			done := make(chan svWrkResult, 1)
 			b.ResetTimer()
-			go func() { done <- runHerdWrk(b, "http://"+h.tcp+"/", 12*time.Second, connClose) }()
+			go func() { done <- svRunWrk(b, "http://"+h.tcp+"/", 12*time.Second, connClose) }()
 			storm(h)
 			r := <-done
 			b.StopTimer()

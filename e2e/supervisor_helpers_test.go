@@ -63,7 +63,7 @@ func (h *herd) signal(sig syscall.Signal) {
 	}
 }
 
-func (h *herd) workers() []int { return childPids(h.p.Pid()) }
+func (h *herd) workers() []int { return svChildPids(h.p.Pid()) }
 
 func (h *herd) waitWorkers(n int, timeout time.Duration) {
 	h.t.Helper()
@@ -73,14 +73,14 @@ func (h *herd) waitWorkers(n int, timeout time.Duration) {
 
 // load starts keep-alive and connection-per-request clients over TCP and over the
 // unix socket, against GET / of the demo app.
-func (h *herd) load(keepAlive, perRequest int) loads {
+func (h *herd) load(keepAlive, perRequest int) svLoads {
 	mk := func(network, addr string) *supervisortest.Run {
 		return supervisortest.Start(supervisortest.Load{
 			Network: network, Address: addr, WantBody: "Hello, World!",
 			KeepAlive: keepAlive, PerRequest: perRequest,
 		})
 	}
-	return loads{mk("tcp", h.tcp), mk("unix", h.unixPath)}
+	return svLoads{mk("tcp", h.tcp), mk("unix", h.unixPath)}
 }
 
 // stop sends TERM and checks a clean exit, with the pidfile and socket removed and
@@ -101,9 +101,9 @@ func (h *herd) stop() {
 	}
 }
 
-type loads []*supervisortest.Run
+type svLoads []*supervisortest.Run
 
-func (ls loads) waitFlowing(t testing.TB) {
+func (ls svLoads) waitFlowing(t testing.TB) {
 	t.Helper()
 	for _, l := range ls {
 		if !l.WaitFor(200, 15*time.Second) {
@@ -113,7 +113,7 @@ func (ls loads) waitFlowing(t testing.TB) {
 }
 
 // stopAndCheck stops the load and fails the test on any failed request or reset.
-func (ls loads) stopAndCheck(t testing.TB) {
+func (ls svLoads) stopAndCheck(t testing.TB) {
 	t.Helper()
 	for i, l := range ls {
 		r := l.Stop()
@@ -128,13 +128,13 @@ func (ls loads) stopAndCheck(t testing.TB) {
 }
 
 // childPids lists the live (not zombie) children of pid.
-func childPids(pid int) []int {
+func svChildPids(pid int) []int {
 	var out []int
 	tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/children")
 	for _, f := range tasks {
 		b, _ := os.ReadFile(f)
 		for _, field := range strings.Fields(string(b)) {
-			if n, err := strconv.Atoi(field); err == nil && alive(n) {
+			if n, err := strconv.Atoi(field); err == nil && svAlive(n) {
 				out = append(out, n)
 			}
 		}
@@ -144,7 +144,7 @@ func childPids(pid int) []int {
 }
 
 // alive reports whether pid exists and is not a zombie.
-func alive(pid int) bool {
+func svAlive(pid int) bool {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return false
@@ -154,7 +154,7 @@ func alive(pid int) bool {
 	return i >= 0 && i+2 < len(s) && s[i+2] != 'Z'
 }
 
-func readPidFile(path string) int {
+func svReadPidFile(path string) int {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0

@@ -52,25 +52,25 @@ func TestSupervisorUSR2UpgradeThenWINCHAndTERMWithoutFailures(t *testing.T) {
 	h.signal(syscall.SIGUSR2)
 	var newMaster int
 	testutil.Eventually(t, 30*time.Second, func() bool {
-		newMaster = readPidFile(h.pidPath + ".2")
-		return newMaster > 0 && len(childPids(newMaster)) == 2 && h.readyCount() >= 2
+		newMaster = svReadPidFile(h.pidPath + ".2")
+		return newMaster > 0 && len(svChildPids(newMaster)) == 2 && h.readyCount() >= 2
 	}, "the new master did not write %s.2 and start serving workers", h.pidPath)
 	t.Cleanup(func() {
-		if alive(newMaster) {
+		if svAlive(newMaster) {
 			syscall.Kill(newMaster, syscall.SIGKILL)
 		}
 	})
 	ls.waitFlowing(t)
 
 	h.signal(syscall.SIGWINCH)
-	testutil.Eventually(t, 30*time.Second, func() bool { return len(childPids(oldMaster)) == 1 },
-		"old workers still there after WINCH: %v", childPids(oldMaster))
+	testutil.Eventually(t, 30*time.Second, func() bool { return len(svChildPids(oldMaster)) == 1 },
+		"old workers still there after WINCH: %v", svChildPids(oldMaster))
 	ls.waitFlowing(t)
 	h.signal(syscall.SIGTERM)
 	// The new master inherited the old one's stdout and stderr, so the test's
 	// process handle waits for it too: watch the old master's pid instead.
-	testutil.Eventually(t, 30*time.Second, func() bool { return !alive(oldMaster) }, "the old master did not exit on TERM")
-	testutil.Eventually(t, 10*time.Second, func() bool { return readPidFile(h.pidPath) == newMaster },
+	testutil.Eventually(t, 30*time.Second, func() bool { return !svAlive(oldMaster) }, "the old master did not exit on TERM")
+	testutil.Eventually(t, 10*time.Second, func() bool { return svReadPidFile(h.pidPath) == newMaster },
 		"the pidfile did not move to the new master %d", newMaster)
 	if _, err := os.Stat(h.pidPath + ".2"); !os.IsNotExist(err) {
 		t.Errorf("%s.2 left after promotion", h.pidPath)
@@ -82,7 +82,7 @@ func TestSupervisorUSR2UpgradeThenWINCHAndTERMWithoutFailures(t *testing.T) {
 	ls.stopAndCheck(t)
 
 	syscall.Kill(newMaster, syscall.SIGTERM)
-	testutil.Eventually(t, 30*time.Second, func() bool { return !alive(newMaster) }, "new master did not stop")
+	testutil.Eventually(t, 30*time.Second, func() bool { return !svAlive(newMaster) }, "new master did not stop")
 	for _, path := range []string{h.pidPath, h.unixPath} {
 		if _, err := os.Stat(path); !os.IsNotExist(err) {
 			t.Errorf("%s left after the promoted master stopped", path)
@@ -316,7 +316,7 @@ func TestSupervisorWorkersLeaveWhenTheMasterDies(t *testing.T) {
 	// gracefully; nothing is left serving for a master that is gone.
 	testutil.Eventually(t, 10*time.Second, func() bool {
 		for _, pid := range workers {
-			if alive(pid) {
+			if svAlive(pid) {
 				return false
 			}
 		}
@@ -350,7 +350,7 @@ func TestSupervisorWorkersRunAsTheConfiguredUser(t *testing.T) {
 	testutil.Eventually(t, 30*time.Second, func() bool {
 		return strings.Contains(p.Stderr(), `"message":"workers ready"`)
 	}, "workers never ready:\n%s", p.Stderr())
-	workers := childPids(p.Pid())
+	workers := svChildPids(p.Pid())
 	if len(workers) != 2 {
 		t.Fatalf("workers %v", workers)
 	}
@@ -413,12 +413,12 @@ func TestSupervisorHUPStartsWorkersFromTheBinaryOnDisk(t *testing.T) {
 	}
 	p.Signal(syscall.SIGHUP)
 	ready(2)
-	testutil.Eventually(t, 30*time.Second, func() bool { return len(childPids(p.Pid())) == 2 },
-		"old workers not retired: %v", childPids(p.Pid()))
+	testutil.Eventually(t, 30*time.Second, func() bool { return len(svChildPids(p.Pid())) == 2 },
+		"old workers not retired: %v", svChildPids(p.Pid()))
 	if exe, _ := os.Readlink("/proc/" + strconv.Itoa(p.Pid()) + "/exe"); !strings.HasSuffix(exe, " (deleted)") {
 		t.Fatalf("the master's binary %q was not replaced: the test proves nothing", exe)
 	}
-	for _, pid := range childPids(p.Pid()) {
+	for _, pid := range svChildPids(p.Pid()) {
 		exe, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
 		if err != nil || exe != bin {
 			t.Errorf("worker %d runs %q, want the new %s", pid, exe, bin)
