@@ -78,6 +78,9 @@ func runMaster(cfg *Config, reload func() (Config, error)) error {
 		return fmt.Errorf("gonicorn: error log: %w", err)
 	}
 	defer errFile.Close()
+	if err := giveLogsToWorkers(cfg); err != nil {
+		return fmt.Errorf("gonicorn: %w", err)
+	}
 
 	var lns []*listen.Listener
 	inherited, desc, oldMaster, upgraded, err := supervisor.InheritedListeners(os.Environ())
@@ -199,4 +202,30 @@ func removeDeadSockets(lns []*listen.Listener, log zerolog.Logger) {
 			log.Warn().Err(err).Str("socket", path).Msg("removing the socket file")
 		}
 	}
+}
+
+// giveLogsToWorkers creates the log files the workers write and hands them to the
+// workers' user and group (-u/-g), as Gunicorn does, so that a worker that is not
+// root can open and, on USR1, reopen them. Nothing is done when the workers keep
+// the master's identity.
+func giveLogsToWorkers(cfg *Config) error {
+	uid, gid, set, err := supervisor.WorkerIDs(cfg.User, cfg.Group)
+	if err != nil || !set {
+		return err
+	}
+	for _, path := range []string{cfg.ErrorLogFile, cfg.AccessLogFile} {
+		if path == "" || path == "-" {
+			continue
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err != nil {
+			return fmt.Errorf("log file for the workers: %w", err)
+		}
+		err = f.Chown(uid, gid)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("log file for the workers: %w", err)
+		}
+	}
+	return nil
 }

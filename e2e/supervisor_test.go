@@ -345,11 +345,20 @@ func TestSupervisorWorkersRunAsTheConfiguredUser(t *testing.T) {
 	if err := os.WriteFile(bin, src, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// Log files in a directory the workers could not create them in: the master
+	// creates them and hands them over.
+	logDir := filepath.Join(dir, "logs")
+	if err := os.Mkdir(logDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	accessLog := filepath.Join(logDir, "access.log")
 	addr := testutil.FreeAddr(t)
-	p := testutil.Start(t, bin, "-b", addr, "-w", "2", "-u", "nobody", "-g", "65534")
+	p := testutil.Start(t, bin, "-b", addr, "-w", "2", "-u", "nobody", "-g", "65534",
+		"--error-logfile", filepath.Join(logDir, "error.log"), "--access-logfile", accessLog)
+	errLog := func() string { b, _ := os.ReadFile(filepath.Join(logDir, "error.log")); return string(b) }
 	testutil.Eventually(t, 30*time.Second, func() bool {
-		return strings.Contains(p.Stderr(), `"message":"workers ready"`)
-	}, "workers never ready:\n%s", p.Stderr())
+		return strings.Contains(errLog(), `"message":"workers ready"`)
+	}, "workers never ready:\n%s", errLog())
 	workers := svChildPids(p.Pid())
 	if len(workers) != 2 {
 		t.Fatalf("workers %v", workers)
@@ -376,6 +385,13 @@ func TestSupervisorWorkersRunAsTheConfiguredUser(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %s", resp.Status)
 	}
+	testutil.Eventually(t, 10*time.Second, func() bool {
+		b, _ := os.ReadFile(accessLog)
+		return strings.Contains(string(b), `"GET / HTTP/1.1" 200`)
+	}, "the workers did not write the access log")
+	p.Signal(syscall.SIGUSR1)
+	testutil.Eventually(t, 10*time.Second, func() bool { return strings.Count(errLog(), "log files reopened") >= 3 },
+		"workers could not reopen their logs:\n%s", errLog())
 	p.Signal(syscall.SIGTERM)
 	if code, err := p.Wait(30 * time.Second); code != 0 {
 		t.Fatalf("exit %d %v", code, err)

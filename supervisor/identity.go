@@ -76,3 +76,14 @@ func lookupGroup(name string) (uint32, error) {
 	}
 	return uint32(id), nil
 }
+
+// WorkerIDs resolves -u/--user and -g/--group as the master will run its workers:
+// set is false when the workers keep the master's identity. A master started as
+// root gives the workers' log files to these ids, so that workers can reopen them.
+func WorkerIDs(userName, groupName string) (uid, gid int, set bool, err error) {
+	cred, err := workerCredential(userName, groupName)
+	if err != nil || cred == nil {
+		return 0, 0, false, err
+	}
+	return int(cred.Uid), int(cred.Gid), true, nil
+}
