@@ -102,7 +102,7 @@ func WriteMarkdown(w io.Writer, env Env, rows []Row, fails []Failure) error {
 		fmt.Fprintf(&b, "- Load average before the run: %s\n", env.LoadAvg)
 	}
 	if env.Duration != "" {
-		fmt.Fprintf(&b, "- Each measured run: %s\n", env.Duration)
+		fmt.Fprintf(&b, "- Each measured run: %s; every figure is the median of %d runs\n", env.Duration, maxRuns(rows))
 	}
 	b.WriteString("- Server in the benchmark process pinned to CPU 0 (GOMAXPROCS 1, one event loop); load generator pinned to CPU 1.\n")
 	b.WriteString("- The demo app's `GET /` (`Hello, World!`); every response's status is checked, and its body by gonicorn-bench (and on a sample before each wrk/h2load run).\n")
@@ -130,9 +130,9 @@ func WriteMarkdown(w io.Writer, env Env, rows []Row, fails []Failure) error {
 	}
 
 	if len(fails) > 0 {
-		b.WriteString("\n## Failed benchmarks\n\nA run with errors, unexpected statuses or wrong bodies has no numbers.\n\n| benchmark | reason |\n|---|---|\n")
+		b.WriteString("\n## Failed benchmarks\n\nA run with errors, unexpected statuses or wrong bodies has no numbers; the tables below summarise the runs that passed, if any.\n\n| benchmark | failed runs | first reason |\n|---|--:|---|\n")
 		for _, f := range fails {
-			fmt.Fprintf(&b, "| %s | %s |\n", f.Name, strings.ReplaceAll(orDash(f.Reason), "|", "\\|"))
+			fmt.Fprintf(&b, "| %s | %d | %s |\n", f.Name, f.Runs, strings.ReplaceAll(orDash(f.Reason), "|", "\\|"))
 		}
 	}
 
@@ -195,6 +195,14 @@ func WriteMarkdown(w io.Writer, env Env, rows []Row, fails []Failure) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func maxRuns(rows []Row) int {
+	n := 1
+	for _, r := range rows {
+		n = max(n, r.Runs)
+	}
+	return n
 }
 
 type section struct {

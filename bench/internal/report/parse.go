@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -21,8 +22,11 @@ type Row struct {
 	Workload string
 	// Server is the last name part: gonicorn, nethttp, nethttp-h2c, fasthttp, nbio.
 	Server string
-	// Metrics maps a unit ("req/s", "srv-cpu-µs/req", …) to its value.
+	// Metrics maps a unit ("req/s", "srv-cpu-µs/req", …) to its value: the median
+	// over Runs runs when the benchmark ran more than once (go test -count).
 	Metrics map[string]float64
+	// Runs is the number of runs the row summarises.
+	Runs int
 }
 
 // Metric returns the value of unit and whether the row has it.
@@ -46,18 +50,20 @@ func (r Row) Generator() string {
 
 var procsSuffix = regexp.MustCompile(`-\d+$`)
 
-// Failure is a benchmark that failed, with the first line of its message.
+// Failure is a benchmark that failed, with the first line of its first message.
 type Failure struct {
 	Name   string
 	Reason string
+	Runs   int // how many of its runs failed
 }
 
-// Parse reads go test -bench output and returns its benchmark rows in order, and
-// the benchmarks that failed (parents of failed sub-benchmarks left out). Other lines
-// (headers, logs, SKIP lines) are ignored; a later row with the same name replaces an
-// earlier one.
+// Parse reads go test -bench output and returns its benchmark rows in order of
+// first appearance, each metric the median of the benchmark's runs, and the
+// benchmarks that failed (parents of failed sub-benchmarks left out, repeats merged).
+// Other lines (headers, logs, SKIP lines) are ignored.
 func Parse(r io.Reader) ([]Row, []Failure, error) {
 	var rows []Row
+	var runs [][]Row
 	var fails []Failure
 	index := map[string]int{}
 	sc := bufio.NewScanner(r)
@@ -67,13 +73,21 @@ func Parse(r io.Reader) ([]Row, []Failure, error) {
 		line := sc.Text()
 		if name, ok := strings.CutPrefix(line, "--- FAIL: "); ok {
 			name = strings.TrimPrefix(strings.Fields(name)[0], "Benchmark")
-			n := len(fails)
-			if n > 0 && strings.HasPrefix(fails[n-1].Name, name+"/") {
-				awaitReason = false
-				continue // the parent of a failure already listed
+			awaitReason = false
+			known := false
+			for i := range fails {
+				if fails[i].Name == name {
+					fails[i].Runs++
+					known = true
+				}
+				if strings.HasPrefix(fails[i].Name, name+"/") {
+					known = true // the parent of a failure already listed
+				}
 			}
-			fails = append(fails, Failure{Name: name})
-			awaitReason = true
+			if !known {
+				fails = append(fails, Failure{Name: name, Runs: 1})
+				awaitReason = true
+			}
 			continue
 		}
 		if awaitReason {
@@ -93,17 +107,43 @@ func Parse(r io.Reader) ([]Row, []Failure, error) {
 			continue
 		}
 		key := row.Group + "/" + row.Workload + "/" + row.Server
-		if i, seen := index[key]; seen {
-			rows[i] = row
-			continue
+		i, seen := index[key]
+		if !seen {
+			i = len(runs)
+			index[key] = i
+			runs = append(runs, nil)
 		}
-		index[key] = len(rows)
-		rows = append(rows, row)
+		runs[i] = append(runs[i], row)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, nil, fmt.Errorf("report: reading benchmark output: %w", err)
 	}
+	for _, rs := range runs {
+		rows = append(rows, median(rs))
+	}
 	return rows, fails, nil
+}
+
+// median merges runs of one benchmark: each metric is the median of the runs that
+// report it (the mean of the middle two for an even count).
+func median(rs []Row) Row {
+	out := Row{Group: rs[0].Group, Workload: rs[0].Workload, Server: rs[0].Server,
+		Metrics: map[string]float64{}, Runs: len(rs)}
+	units := map[string][]float64{}
+	for _, r := range rs {
+		for u, v := range r.Metrics {
+			units[u] = append(units[u], v)
+		}
+	}
+	for u, vs := range units {
+		sort.Float64s(vs)
+		m := vs[len(vs)/2]
+		if len(vs)%2 == 0 {
+			m = (vs[len(vs)/2-1] + m) / 2
+		}
+		out.Metrics[u] = m
+	}
+	return out
 }
 
 // parseLine parses "BenchmarkGroup/workload/server-N  1  v unit  v unit …".
@@ -116,7 +156,7 @@ func parseLine(line string) (Row, bool, error) {
 		return Row{}, false, nil
 	}
 	parts := strings.Split(procsSuffix.ReplaceAllString(strings.TrimPrefix(f[0], "Benchmark"), ""), "/")
-	row := Row{Group: parts[0], Metrics: map[string]float64{}}
+	row := Row{Group: parts[0], Metrics: map[string]float64{}, Runs: 1}
 	switch len(parts) {
 	case 2:
 		row.Workload, row.Server = "idle", parts[1]

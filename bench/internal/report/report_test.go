@@ -49,21 +49,34 @@ func TestParseReadsNamesAndMetrics(t *testing.T) {
 	}
 }
 
-func TestParseKeepsTheLastOfRepeatedRowsAndSkipsNoise(t *testing.T) {
+func TestParseTakesTheMedianOfRepeatedRunsAndSkipsNoise(t *testing.T) {
 	in := `goos: linux
 BenchmarkHello/h2c/gonicorn-2   1   5 ns/op   100 req/s
 --- SKIP: BenchmarkHello/uwsgi/nethttp
     bench: the server does not serve this workload
-BenchmarkHello/h2c/gonicorn-2   1   5 ns/op   200 req/s
+BenchmarkHello/h2c/gonicorn-2   1   5 ns/op   300 req/s
 BenchmarkIdleConns/gonicorn-8   1   2.5 KiB/conn
+BenchmarkHello/h2c/gonicorn-2   1   5 ns/op   200 req/s
+BenchmarkHello/h2c/nethttp-h2c-2   1   5 ns/op   10 req/s
+BenchmarkHello/h2c/nethttp-h2c-2   1   5 ns/op   20 req/s
+--- FAIL: BenchmarkWrk/h1-keepalive/nbio
+    peers_test.go:38: bench: wrk saw socket errors
+--- FAIL: BenchmarkWrk
+--- FAIL: BenchmarkWrk/h1-keepalive/nbio
+    peers_test.go:38: bench: something else
+--- FAIL: BenchmarkWrk
 PASS
 `
 	rows, fails, err := Parse(strings.NewReader(in))
-	if err != nil || len(fails) != 0 {
-		t.Fatal(err, fails)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(rows) != 2 || rows[0].Metrics["req/s"] != 200 || rows[1].Server != "gonicorn" || rows[1].Workload != "idle" {
+	if len(rows) != 3 || rows[0].Metrics["req/s"] != 200 || rows[0].Runs != 3 || rows[1].Workload != "idle" ||
+		rows[2].Metrics["req/s"] != 15 {
 		t.Fatalf("rows = %+v", rows)
+	}
+	if len(fails) != 1 || fails[0].Runs != 2 || fails[0].Reason != "bench: wrk saw socket errors" {
+		t.Fatalf("failures = %+v", fails)
 	}
 	if _, _, err := Parse(strings.NewReader("BenchmarkX/a/b-2 1 abc req/s\n")); err == nil {
 		t.Fatal("a non-numeric value was accepted")
