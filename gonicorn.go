@@ -9,21 +9,13 @@
 package gonicorn
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
 
-	"github.com/rs/zerolog"
-
-	"github.com/gonicorn/gonicorn/engine"
 	"github.com/gonicorn/gonicorn/internal/config"
-	"github.com/gonicorn/gonicorn/internal/listen"
-	"github.com/gonicorn/gonicorn/internal/logs"
 )
 
 // Config is the complete set of settings; start from DefaultConfig. Every field's
@@ -95,83 +87,3 @@ func oneLine(err error) string {
 // SIGINT/SIGQUIT: fast). It returns after the stop, or the error that prevented
 // serving.
 func Run(cfg Config, h http.Handler) error { return run(cfg, h, nil) }
-
-// runSingle serves in this one process: it binds, serves and handles signals.
-func runSingle(cfg *Config, h http.Handler) error {
-	log, errFile, err := logs.ErrorLog(cfg)
-	if err != nil {
-		return fmt.Errorf("gonicorn: error log: %w", err)
-	}
-	defer errFile.Close()
-	lns, err := listen.Bind(cfg, log)
-	if err != nil {
-		return fmt.Errorf("gonicorn: %w", err)
-	}
-	defer listen.CloseAndRemove(lns)
-	return serveListeners(cfg, h, lns, log, errFile, nil)
-}
-
-// serveListeners runs an engine over lns until a stop signal, reopening the logs
-// on SIGUSR1. onStart, when set, is called once the engine serves.
-func serveListeners(cfg *Config, h http.Handler, lns []*listen.Listener, log zerolog.Logger, errFile *logs.ReopenFile, onStart func(*engine.Server)) error {
-	var access *logs.AccessLog
-	var accessFile *logs.ReopenFile
-	if cfg.AccessLogFile != "" {
-		f, err := logs.OpenFile(cfg.AccessLogFile, os.Stdout)
-		if err != nil {
-			return fmt.Errorf("gonicorn: access log: %w", err)
-		}
-		defer f.Close()
-		accessFile = f
-		if access, err = logs.NewAccessLog(f, cfg.AccessLogFormat); err != nil {
-			return fmt.Errorf("gonicorn: --access-logformat: %w", err)
-		}
-	}
-	srv, err := engine.New(cfg, h, engine.Options{Log: log, Access: access})
-	if err != nil {
-		return fmt.Errorf("gonicorn: %w", err)
-	}
-	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGUSR1)
-	defer signal.Stop(sigs)
-
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(lns) }()
-	for _, l := range lns {
-		log.Info().Str("listen", l.Spec).Str("protocol", l.Protocol).Int("pid", os.Getpid()).Msg("listening")
-	}
-	if onStart != nil {
-		onStart(srv)
-	}
-	for {
-		select {
-		case err := <-served:
-			return err
-		case sig := <-sigs:
-			switch sig {
-			case syscall.SIGUSR1:
-				log.Info().Msg("reopening log files")
-				if err := errFile.Reopen(); err != nil {
-					log.Error().Err(err).Msg("reopening the error log")
-				}
-				if accessFile != nil {
-					if err := accessFile.Reopen(); err != nil {
-						log.Error().Err(err).Msg("reopening the access log")
-					}
-				}
-			case syscall.SIGTERM:
-				log.Info().Dur("graceful_timeout", cfg.GracefulTimeout).Msg("graceful stop")
-				ctx, cancel := context.WithTimeout(context.Background(), cfg.GracefulTimeout)
-				if err := srv.Shutdown(ctx); err != nil {
-					log.Warn().Err(err).Msg("graceful stop cut short")
-				}
-				cancel()
-				return <-served
-			default:
-				log.Info().Str("signal", sig.String()).Msg("fast stop")
-				_ = srv.Close()
-				return <-served
-			}
-		}
-	}
-}

@@ -83,6 +83,11 @@ func runWorker(h http.Handler) int {
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(lns) }()
+	select {
+	case <-srv.Serving():
+	case err := <-served:
+		return bootFailed("serving", fmt.Errorf("engine stopped before it served: %v", err))
+	}
 	if err := w.Heartbeat.Ready(); err != nil {
 		log.Error().Err(err).Msg("cannot report ready; stopping")
 		_ = srv.Close()

@@ -38,9 +38,9 @@ const pipelineLimit = 64 << 10
 // last response, so the client reads the response instead of a reset.
 const lingerTime = 2 * time.Second
 
-// drainFirstRequestGrace is how long a graceful stop waits for the first request
-// of a connection accepted just before it began.
-const drainFirstRequestGrace = time.Second
+// drainIdleGrace is how long a graceful stop waits for the next request of an
+// idle connection before closing it.
+const drainIdleGrace = 500 * time.Millisecond
 
 // conn is one client connection: its protocol state and its current exchange.
 type conn struct {
@@ -390,16 +390,15 @@ func onDrainWake(gc gnet.Conn, err error) error {
 	c.draining = true
 	switch c.state {
 	case stIdle:
-		if c.requests == 0 {
-			// Accepted but not yet heard from: its request may be on the wire.
-			// Serve it (then close) if it comes within a moment.
-			d := time.Now().Add(drainFirstRequestGrace).UnixNano()
-			if cur := c.deadline.Load(); cur == 0 || cur > d {
-				c.deadline.Store(d)
-			}
-			return nil
+		// Idle, or accepted but not yet heard from: a request may be on the wire
+		// right now, and closing would turn it into a failure the client cannot
+		// tell from a crash. Serve one that comes within a moment (its response
+		// says Connection: close); close the connection when the moment passes.
+		d := time.Now().Add(drainIdleGrace).UnixNano()
+		if cur := c.deadline.Load(); cur == 0 || cur > d {
+			c.deadline.Store(d)
 		}
-		return gc.Close()
+		return nil
 	case stH2:
 		c.h2.shutdown()
 		if !c.h2.busy() && gc.OutboundBuffered() == 0 {

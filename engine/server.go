@@ -64,6 +64,7 @@ type Server struct {
 	draining atomic.Bool
 	stopOnce sync.Once
 	stopped  chan struct{}
+	serving  chan struct{} // closed once the accept loops run
 	acceptWG sync.WaitGroup
 	lnMu     sync.Mutex
 	lns      []*listen.Listener
@@ -81,6 +82,7 @@ func New(cfg *config.Config, h http.Handler, o Options) (*Server, error) {
 		log:          o.Log,
 		access:       o.Access,
 		stopped:      make(chan struct{}),
+		serving:      make(chan struct{}),
 		drainWaiters: make(map[*conn]struct{}),
 		drainKick:    make(chan struct{}, 1),
 	}
@@ -156,6 +158,7 @@ func (s *Server) Serve(ls []*listen.Listener) error {
 	}
 	go s.clock()
 	go s.drainWatcher()
+	close(s.serving)
 	<-s.stopped
 	s.closeListeners()
 	s.acceptWG.Wait()
@@ -166,6 +169,10 @@ func (s *Server) Serve(ls []*listen.Listener) error {
 	return nil
 }
 
+// acceptDrainWindow is how long a stopping server keeps taking connections
+// already queued on its listeners.
+const acceptDrainWindow = 20 * time.Millisecond
+
 // stopAccepting ends the accept loops after they have taken every connection
 // already queued on the listeners: closing a listening socket resets the
 // connections in its backlog, and those clients did nothing wrong. (Under the
@@ -175,7 +182,9 @@ func (s *Server) stopAccepting() {
 	s.lnMu.Lock()
 	for _, l := range s.lns {
 		if d, ok := l.Listener.(interface{ SetDeadline(time.Time) error }); ok {
-			_ = d.SetDeadline(time.Now())
+			// Not "now": Go's Accept fails an expired deadline before it tries
+			// accept(2), which would leave the queue behind.
+			_ = d.SetDeadline(time.Now().Add(acceptDrainWindow))
 		} else {
 			_ = l.Close()
 		}
@@ -368,6 +377,10 @@ func (s *Server) Close() error {
 func (s *Server) stop() {
 	s.stopOnce.Do(func() { close(s.stopped) })
 }
+
+// Serving is closed once the server accepts connections: its event loops run and
+// every listener has an accept loop.
+func (s *Server) Serving() <-chan struct{} { return s.serving }
 
 // Done is closed when the server has been told to stop.
 func (s *Server) Done() <-chan struct{} { return s.stopped }
