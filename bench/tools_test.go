@@ -28,6 +28,17 @@ func TestParseWrkReadsTotalsAndPercentiles(t *testing.T) {
 	}
 }
 
+func TestParseWrkLeavesUnprintedPercentilesUnknown(t *testing.T) {
+	out := "    Latency    24.98ms   24.93ms 147.86ms   73.36%\n  Latency Distribution\n     50%   23.37ms\n     99%    0.00us\n  140016 requests in 2.08s, 15.36MB read\n"
+	got, err := parseWrk(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.p50 != 23370*time.Microsecond || got.p99 != 0 || got.mean != 24980*time.Microsecond || got.requests != 140016 {
+		t.Fatalf("got %+v", *got)
+	}
+}
+
 func TestParseWrkRejectsFailedRuns(t *testing.T) {
 	for _, tt := range []struct{ file, want string }{
 		{"wrk-non2xx.txt", "non-2xx"},
