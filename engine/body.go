@@ -233,7 +233,7 @@ func (c *conn) badBody(err error) gnet.Action {
 	// The handler already runs: it sees the error from Body.Read; the connection
 	// closes after its response.
 	c.state = stHandling
-	c.draining = true
+	c.mustClose = true
 	return gnet.None
 }
 

@@ -223,3 +223,17 @@ func TestGracefulShutdownFinishesInFlightAndClosesIdle(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestKeepAliveZeroClosesAfterEachResponse(t *testing.T) {
+	cfg := testConfig()
+	cfg.KeepAlive = 0
+	ts := startServer(t, cfg, nil)
+	c := ts.dial()
+	br := bufio.NewReader(c)
+	io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, body := readResponse(t, br, "GET")
+	if body != "ok" || !resp.Close {
+		t.Fatalf("body %q close %v", body, resp.Close)
+	}
+	expectClosed(t, c, br)
+}

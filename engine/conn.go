@@ -58,7 +58,7 @@ type conn struct {
 	state     connState
 	deadline  atomicInt64 // unix nanos; 0: none. Set on the loop, read by the clock.
 	paused    bool        // read interest is off
-	draining  bool        // graceful stop: close after the current response
+	mustClose bool        // the connection cannot carry another request (a broken body)
 	requests  int         // requests served on this connection
 	drainKind drainKind   // what waits for the outbound queue to drain
 
@@ -235,10 +235,6 @@ func (h *loopHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	c.gc = gc
 	c.loop = gc.EventLoop()
 	h.s.conns.Store(c, struct{}{})
-	if h.s.draining.Load() {
-		// Accepted in the instant the drain began: serve it, then close.
-		c.draining = true
-	}
 	c.setTimeout(h.s.cfg.KeepAlive + h.s.cfg.HeaderTimeout)
 	return nil, gnet.None
 }
@@ -368,7 +364,7 @@ func (c *conn) onExpire(now time.Time) gnet.Action {
 			c.body.pipe = nil
 		}
 		c.state = stHandling
-		c.draining = true
+		c.mustClose = true
 		return gnet.None
 	case stDiscard, stLinger, stHijacked:
 		return gnet.Close
@@ -387,7 +383,6 @@ func onDrainWake(gc gnet.Conn, err error) error {
 	if !ok {
 		return nil
 	}
-	c.draining = true
 	switch c.state {
 	case stIdle:
 		// Idle, or accepted but not yet heard from: a request may be on the wire

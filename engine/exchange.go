@@ -42,7 +42,9 @@ const (
 )
 
 func newExchange(c *conn, r *http.Request, closeAfter, expect100 bool) *exchange {
-	ex := &exchange{c: c, req: r, closeAfter: closeAfter || c.uwsgi, expect100: expect100, start: time.Now()}
+	// --keep-alive 0 turns keep-alive off: every response closes.
+	closeAfter = closeAfter || c.uwsgi || c.srv.cfg.KeepAlive <= 0
+	ex := &exchange{c: c, req: r, closeAfter: closeAfter, expect100: expect100, start: time.Now()}
 	ex.w.init(ex)
 	return ex
 }
@@ -175,7 +177,7 @@ func onFinalWake(gc gnet.Conn, err error) error {
 		putBuf(out)
 		return nil
 	}
-	keep := !ex.closeAfter && !ex.w.closeConn && !c.draining && c.state == stHandling &&
+	keep := !ex.closeAfter && !ex.w.closeConn && !c.mustClose && c.state == stHandling &&
 		c.gc.InboundBuffered() > 0 && c.pendingBytes+out.Len() <= holdLimit
 	if keep {
 		c.hold(out)
@@ -204,7 +206,10 @@ func (c *conn) finishExchange(ex *exchange) gnet.Action {
 	if c.uwsgi && c.state == stHandling && c.gc.InboundBuffered() == 0 {
 		return c.quickClose()
 	}
-	if ex.closeAfter || ex.w.closeConn || c.draining || c.srv.draining.Load() {
+	// A response that told the client to keep the connection is honoured even
+	// while the server drains: closing now would race the client's next request.
+	// That request is served (with Connection: close) if it comes soon.
+	if ex.closeAfter || ex.w.closeConn || c.mustClose {
 		c.body.release()
 		c.beginLinger()
 		return gnet.None
@@ -236,7 +241,11 @@ func (c *conn) finishExchange(ex *exchange) gnet.Action {
 // already arrived (pipelining).
 func (c *conn) nextRequest() gnet.Action {
 	c.state = stIdle
-	c.setTimeout(c.srv.cfg.KeepAlive)
+	if c.srv.draining.Load() {
+		c.setTimeout(min(c.srv.cfg.KeepAlive, drainIdleGrace))
+	} else {
+		c.setTimeout(c.srv.cfg.KeepAlive)
+	}
 	c.resume()
 	return c.onTraffic()
 }
