@@ -25,22 +25,23 @@ var errBodyTimeout = errors.New("request body timeout (--body-timeout)")
 func (c *conn) readHead() (bool, gnet.Action) {
 	buf, _ := c.gc.Peek(-1)
 	if c.state == stIdle {
+		// The head's clock starts at its first byte, once: this runs again for
+		// every read (and every Wake) until the head is complete.
 		c.state = stHead
 		c.setTimeout(c.srv.cfg.HeaderTimeout)
-		if c.requests == 0 && c.srv.h2c {
-			if match, full := http1.IsH2Preface(buf); match {
-				if !full {
-					c.state = stIdle
-					return false, gnet.None
-				}
-				c.startH2(nil)
-				return true, gnet.None
+	}
+	if c.requests == 0 && c.srv.h2c {
+		if match, full := http1.IsH2Preface(buf); match {
+			if !full {
+				return false, gnet.None
 			}
+			c.startH2(nil)
+			return true, gnet.None
 		}
-		if !c.srv.h1 {
-			c.srv.log.Info().Str("peer", c.remoteAddr).Msg("HTTP/1 request on a listener serving only h2c")
-			return false, gnet.Close
-		}
+	}
+	if !c.srv.h1 {
+		c.srv.log.Info().Str("peer", c.remoteAddr).Msg("HTTP/1 request on a listener serving only h2c")
+		return false, gnet.Close
 	}
 	n, err := c.parser.Parse(buf, &c.head)
 	if err != nil {
