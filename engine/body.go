@@ -130,14 +130,20 @@ func (c *conn) readBody() (bool, gnet.Action) {
 		if len(b.buf.B) > c.srv.cfg.BodyBufferSize {
 			return true, c.startStream(c.cur)
 		}
-		c.setTimeout(c.srv.cfg.BodyTimeout)
+		if consumed > 0 {
+			// Only progress moves the body's clock: a wake with no new bytes
+			// (gnet runs OnTraffic for every Wake) must not postpone it.
+			c.setTimeout(c.srv.cfg.BodyTimeout)
+		}
 		return false, gnet.None
 
 	case stBodyStream:
 		p := b.pipe
 		free := p.space()
 		if free <= 0 {
+			// The handler is behind, not the client: no body clock while paused.
 			c.pause()
+			c.setDeadline(time.Time{})
 			return false, gnet.None
 		}
 		var done bool
@@ -168,8 +174,8 @@ func (c *conn) readBody() (bool, gnet.Action) {
 					// handler to make more.
 					p.wantRoom()
 					c.pause()
+					c.setDeadline(time.Time{})
 				}
-				c.setTimeout(c.srv.cfg.BodyTimeout)
 				return false, gnet.None
 			}
 		}

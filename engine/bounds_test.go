@@ -237,3 +237,18 @@ func TestKeepAliveZeroClosesAfterEachResponse(t *testing.T) {
 	}
 	expectClosed(t, c, br)
 }
+
+func TestStalledChunkedBodyTimesOutDespiteWakes(t *testing.T) {
+	cfg := testConfig()
+	cfg.BodyTimeout = 300 * time.Millisecond
+	ts := startServer(t, cfg, nil)
+	c := ts.dial()
+	br := bufio.NewReader(c)
+	// A chunk-size line left incomplete: the decoder can consume nothing more.
+	io.WriteString(c, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n1")
+	resp, _ := readResponse(t, br, "POST")
+	if resp.StatusCode != 408 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	expectClosed(t, c, br)
+}
