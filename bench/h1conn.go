@@ -240,7 +240,8 @@ func (c *h1Conn) parse(l *loop, now int64) error {
 		l.reconnects++
 		return c.open(l)
 	}
-	return c.kick(l, now)
+	l.deferKick(c)
+	return nil
 }
 
 // eof handles the server closing the connection.

@@ -216,7 +216,8 @@ func (c *h2Conn) handle(l *loop, ev uint32, now int64) error {
 		}
 	}
 	if c.state == h2Ready {
-		c.issue(l, now)
+		l.deferKick(c)
+		return nil
 	}
 	return c.flush()
 }

@@ -51,6 +51,10 @@ type loop struct {
 	lastDone int64 // nanotime of the last completed response
 	err      error
 
+	// kicks are the connections whose next requests go out once every event of the
+	// current turn has been handled, so that a turn's requests leave in one burst.
+	kicks []loadConn
+
 	connects   int64
 	reconnects int64 // persistent connections the server closed between requests
 	bytesIn    int64
@@ -65,7 +69,7 @@ func newLoop(spec *loadSpec, nconns int) (*loop, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &loop{spec: spec, sa: sa, family: family, ep: ep}
+	l := &loop{spec: spec, sa: sa, family: family, ep: ep, stopping: true}
 	switch spec.Workload {
 	case UWSGI:
 		l.req, err = appendUWSGIRequest(nil, spec)
@@ -193,8 +197,19 @@ func (l *loop) turn(wait time.Duration) error {
 			l.fail(err)
 		}
 	}
+	for i, c := range l.kicks {
+		if err := c.kick(l, now); err != nil {
+			l.fail(err)
+		}
+		l.kicks[i] = nil
+	}
+	l.kicks = l.kicks[:0]
 	return nil
 }
+
+// deferKick queues c's next requests for the end of the turn, as wrk's event loop
+// does: responses read in one turn are answered by one burst of requests.
+func (l *loop) deferKick(c loadConn) { l.kicks = append(l.kicks, c) }
 
 // phaseResult is what one phase of one loop measured.
 type phaseResult struct {

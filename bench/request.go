@@ -13,8 +13,11 @@ import (
 )
 
 // The generator serialises its request once, before the load starts: on the hot path
-// it only copies these bytes onto sockets.
+// it only copies these bytes onto sockets. An HTTP/1.1 request carries what wrk's
+// does (request line and Host) plus Options.Header; an h2c request what h2load's
+// does (the pseudo-headers and user-agent).
 
+// userAgent is the user-agent of h2c requests.
 const userAgent = "gonicorn-bench"
 
 // appendHTTP1Request appends one HTTP/1.1 request for o to dst.
@@ -24,7 +27,7 @@ func appendHTTP1Request(dst []byte, o *loadSpec, closeConn bool) []byte {
 	dst = append(dst, o.Path...)
 	dst = append(dst, " HTTP/1.1\r\nHost: "...)
 	dst = append(dst, o.Host...)
-	dst = append(dst, "\r\nUser-Agent: "+userAgent+"\r\n"...)
+	dst = append(dst, "\r\n"...)
 	for _, kv := range o.Header {
 		dst = append(dst, kv[0]...)
 		dst = append(dst, ": "...)
@@ -74,7 +77,6 @@ func appendUWSGIRequest(dst []byte, o *loadSpec) ([]byte, error) {
 		{"SERVER_PORT", port},
 		{"SERVER_NAME", host},
 		{"HTTP_HOST", o.Host},
-		{"HTTP_USER_AGENT", userAgent},
 	}
 	for _, kv := range o.Header {
 		if strings.EqualFold(kv[0], "Content-Type") {

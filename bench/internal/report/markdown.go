@@ -130,9 +130,15 @@ func WriteMarkdown(w io.Writer, env Env, rows []Row, fails []Failure) error {
 	}
 
 	if len(fails) > 0 {
-		b.WriteString("\n## Failed benchmarks\n\nA run with errors, unexpected statuses or wrong bodies has no numbers; the tables below summarise the runs that passed, if any.\n\n| benchmark | failed runs | first reason |\n|---|--:|---|\n")
+		b.WriteString("\n## Failed benchmarks\n\nA run with errors, unexpected statuses or wrong bodies has no numbers; the tables below summarise the runs that passed, if any.\n\n| benchmark | runs that passed | first reason |\n|---|--:|---|\n")
 		for _, f := range fails {
-			fmt.Fprintf(&b, "| %s | %d | %s |\n", f.Name, f.Runs, strings.ReplaceAll(orDash(f.Reason), "|", "\\|"))
+			passed := 0
+			if parts := strings.Split(f.Name, "/"); len(parts) == 3 {
+				if r, ok := Find(rows, parts[0], parts[1], parts[2]); ok {
+					passed = r.Runs
+				}
+			}
+			fmt.Fprintf(&b, "| %s | %d | %s |\n", f.Name, passed, strings.ReplaceAll(orDash(f.Reason), "|", "\\|"))
 		}
 	}
 

@@ -50,15 +50,29 @@ func (r Row) Generator() string {
 
 var procsSuffix = regexp.MustCompile(`-\d+$`)
 
-// Failure is a benchmark that failed, with the first line of its first message.
+// Failure is a benchmark that failed in at least one run, with the first line of its
+// first message.
 type Failure struct {
 	Name   string
 	Reason string
-	Runs   int // how many of its runs failed
+}
+
+// failedName finds "--- FAIL: BenchmarkX/y/z-N" at the start of line, or after a
+// benchmark name that go test printed before the failure.
+func failedName(line string) (string, bool) {
+	i := strings.Index(line, "--- FAIL: ")
+	if i < 0 || (i > 0 && !strings.HasPrefix(line, "Benchmark")) {
+		return "", false
+	}
+	f := strings.Fields(line[i+len("--- FAIL: "):])
+	if len(f) == 0 || !strings.HasPrefix(f[0], "Benchmark") {
+		return "", false
+	}
+	return procsSuffix.ReplaceAllString(strings.TrimPrefix(f[0], "Benchmark"), ""), true
 }
 
 // Parse reads go test -bench output and returns its benchmark rows in order of
-// first appearance, each metric the median of the benchmark's runs, and the
+// first appearance, each metric the median of the benchmark's passing runs, and the
 // benchmarks that failed (parents of failed sub-benchmarks left out, repeats merged).
 // Other lines (headers, logs, SKIP lines) are ignored.
 func Parse(r io.Reader) ([]Row, []Failure, error) {
@@ -71,21 +85,18 @@ func Parse(r io.Reader) ([]Row, []Failure, error) {
 	awaitReason := false
 	for sc.Scan() {
 		line := sc.Text()
-		if name, ok := strings.CutPrefix(line, "--- FAIL: "); ok {
-			name = strings.TrimPrefix(strings.Fields(name)[0], "Benchmark")
+		if name, ok := failedName(line); ok {
 			awaitReason = false
 			known := false
 			for i := range fails {
-				if fails[i].Name == name {
-					fails[i].Runs++
+				// A failure is printed twice (inline and in the summary), and its
+				// parents fail with it: list each failing leaf once.
+				if fails[i].Name == name || strings.HasPrefix(fails[i].Name, name+"/") {
 					known = true
-				}
-				if strings.HasPrefix(fails[i].Name, name+"/") {
-					known = true // the parent of a failure already listed
 				}
 			}
 			if !known {
-				fails = append(fails, Failure{Name: name, Runs: 1})
+				fails = append(fails, Failure{Name: name})
 				awaitReason = true
 			}
 			continue
