@@ -81,6 +81,10 @@ type Options struct {
 	// during the run) is pinned to the first allowed CPU and the generator process to
 	// the second; GONICORN_BENCH_PIN=0 in the environment also turns pinning off.
 	NoPin bool
+	// ServerProcs is GOMAXPROCS of the pinned server process. Default 1: one P per
+	// CPU. More Ps on the one CPU let a goroutine run while another thread sits in
+	// a system call without waiting for the runtime to hand its P over.
+	ServerProcs int
 
 	// Config is the gonicorn configuration Run serves with; nil means the defaults,
 	// with one event loop when the server is pinned to one CPU. Servers started by

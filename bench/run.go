@@ -157,8 +157,8 @@ func Measure(start StartFunc, h http.Handler, o Options, timer benchTimer) (*Res
 	return res, err
 }
 
-// pinServer pins this process to its first allowed CPU with GOMAXPROCS 1, when o
-// and the machine allow, and returns the CPU left for the generator (-1: none) and
+// pinServer pins this process to its first allowed CPU with GOMAXPROCS
+// o.ServerProcs (default 1), when o and the machine allow, and returns the CPU left for the generator (-1: none) and
 // a function that undoes the pinning.
 func pinServer(o *Options) (loadCPU int, unpin func(), err error) {
 	if !o.pinAllowed() {
@@ -171,7 +171,7 @@ func pinServer(o *Options) (loadCPU int, unpin func(), err error) {
 	if err := pinToCPU(cpus[0]); err != nil {
 		return -1, nil, fmt.Errorf("bench: pinning the server: %w", err)
 	}
-	prev := runtime.GOMAXPROCS(1)
+	prev := runtime.GOMAXPROCS(max(o.ServerProcs, 1))
 	return cpus[1], func() {
 		runtime.GOMAXPROCS(prev)
 		pinProcess(orig)

@@ -39,8 +39,9 @@ type ToolOptions struct {
 	// WantBody is checked on a few requests sent before the run, since wrk and
 	// h2load only count statuses. Nil: not checked.
 	WantBody []byte
-	// NoPin is as in Options.
-	NoPin bool
+	// NoPin and ServerProcs are as in Options.
+	NoPin       bool
+	ServerProcs int
 }
 
 // pipelineLua makes wrk send depth requests per write and wait for all of them: the
@@ -117,7 +118,7 @@ func MeasureTool(bin string, start StartFunc, h http.Handler, o ToolOptions, tim
 	default:
 		return nil, fmt.Errorf("bench: unknown tool %q", o.Tool)
 	}
-	opts := Options{Workload: o.Workload, NoPin: o.NoPin}
+	opts := Options{Workload: o.Workload, NoPin: o.NoPin, ServerProcs: o.ServerProcs}
 	loadCPU, unpin, err := pinServer(&opts)
 	if err != nil {
 		return nil, err
