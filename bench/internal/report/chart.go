@@ -66,7 +66,7 @@ func WriteChart(w io.Writer, rows []Row, caption string) error {
 	drawText(img, marginLeft, 10, caption, ink)
 	panels := []panel{
 		{"REQUESTS/S - HIGHER IS BETTER", "req/s", "%.0f"},
-		{"SERVER CPU µS PER REQUEST - LOWER IS BETTER", "srv-cpu-µs/req", "%.2f"},
+		{"SERVER CPU MICROSECONDS PER REQUEST - LOWER IS BETTER", "srv-cpu-µs/req", "%.2f"},
 	}
 	for pi, p := range panels {
 		x0 := pi * panelW
