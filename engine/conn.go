@@ -75,6 +75,7 @@ type conn struct {
 	pendingBufs  []*bytebufferpool.ByteBuffer
 	pendingBytes int
 	heldAt       atomicInt64 // unix nanos when the oldest held response was held; 0: none
+	readySince   atomicInt64 // unix nanos since a finished response waits for the loop; 0: none
 	iov          [][]byte
 }
 
@@ -131,6 +132,9 @@ func (c *conn) releasePending() {
 // onFlushHeldWake writes responses held too long behind a slow pipelined request.
 func onFlushHeldWake(gc gnet.Conn, err error) error {
 	if c, ok := gc.Context().(*conn); ok && err == nil {
+		if c.serviceWrites() == gnet.Close {
+			return gc.Close()
+		}
 		c.flushPending()
 	}
 	return nil

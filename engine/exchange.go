@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -28,6 +29,9 @@ type exchange struct {
 	expect100  bool
 	bodyBuf    *bytebufferpool.ByteBuffer // a buffered body, released when the handler returns
 	hijack     chan hijackResult          // set while a Hijack waits for the loop
+	next       *exchange                  // a request pipelined behind this one, run after it
+	chained    bool                       // this request runs behind another in one pool task
+	hmu        sync.Mutex
 
 	// state moves once from exActive to one of the ends; whoever moves it owns
 	// the response bytes that are still to be written.
@@ -85,12 +89,33 @@ func (c *conn) dispatch(ex *exchange) gnet.Action {
 		c.reject(http.StatusServiceUnavailable, "server overloaded")
 		return gnet.None
 	}
-	ex.handle = h
+	ex.setHandle(h)
 	return gnet.None
+}
+
+func (ex *exchange) setHandle(h *pool.Handle) {
+	ex.hmu.Lock()
+	ex.handle = h
+	ex.hmu.Unlock()
+}
+
+// Next returns the request pipelined behind this one (pool.Chain).
+func (ex *exchange) Next() pool.Job {
+	if ex.next == nil {
+		return nil
+	}
+	return ex.next
 }
 
 // Run serves the request on a pool goroutine.
 func (ex *exchange) Run(ctx context.Context) {
+	if ex.state.Load() != exActive {
+		return // a chained request whose connection is gone
+	}
+	if ex.chained {
+		ex.setHandle(pool.HandleOf(ctx))
+		ex.c.srv.beginRequest()
+	}
 	defer ex.c.srv.endRequest()
 	r := ex.req.WithContext(ctx)
 	ex.w.mu.Lock()
@@ -125,11 +150,16 @@ func (ex *exchange) String() string {
 
 // connGone runs on the loop when the connection closed under a running exchange.
 func (ex *exchange) connGone() {
-	ex.state.CompareAndSwap(exActive, exFailed)
-	if ex.handle != nil {
-		ex.handle.Cancel()
+	for e := ex; e != nil; e = e.next {
+		e.state.CompareAndSwap(exActive, exFailed)
+		e.hmu.Lock()
+		h := e.handle
+		e.hmu.Unlock()
+		if h != nil {
+			h.Cancel()
+		}
+		e.w.connGone()
 	}
-	ex.w.connGone()
 }
 
 // sendContinue writes "100 Continue" if the response has not started.
@@ -160,49 +190,70 @@ func (ex *exchange) logAccess(status int, bodyBytes int64, respHeader http.Heade
 // responses of requests a client pipelined behind them.
 const holdLimit = 64 << 10
 
-// onFinalWake runs on the loop with the last bytes of a response. When the
-// client has already sent the next request and its handler runs, the bytes are
-// held and go out with that next response: one write for a pipelined burst.
+// onFinalWake runs on the loop once a response is complete.
 func onFinalWake(gc gnet.Conn, err error) error {
 	c, ok := gc.Context().(*conn)
-	if !ok || c.cur == nil {
+	if !ok || err != nil {
 		return nil
 	}
-	ex := c.cur
-	out := ex.w.takeSent()
-	if out == nil {
-		return nil
-	}
-	if err != nil {
-		putBuf(out)
-		return nil
-	}
-	keep := !ex.closeAfter && !ex.w.closeConn && !c.mustClose && c.state == stHandling &&
-		c.gc.InboundBuffered() > 0 && c.pendingBytes+out.Len() <= holdLimit
-	if keep {
-		c.hold(out)
-	} else {
-		werr := c.writeOut(out.B)
-		putBuf(out)
-		if werr != nil {
-			return nil
-		}
-	}
-	act := c.finishExchange(ex)
-	if act == gnet.Close {
-		c.flushPending()
+	if c.serviceWrites() == gnet.Close {
 		return gc.Close()
+	}
+	return nil
+}
+
+// serviceWrites writes what the connection's exchanges have handed over, in
+// request order: a streamed piece of the current one, then every complete
+// response up to the first that is not. A response whose client already sent
+// the next request, or whose next pipelined request runs, is held and goes out
+// with what follows: one write for a pipelined burst. It runs on the loop.
+func (c *conn) serviceWrites() gnet.Action {
+	c.readySince.Store(0)
+	for c.cur != nil {
+		ex := c.cur
+		if ex.w.hasInflight() {
+			c.writeFlush(&ex.w)
+		}
+		out := ex.w.takeSent()
+		if out == nil {
+			break
+		}
+		keep := !ex.closeAfter && !ex.w.closeConn && !c.mustClose && c.state == stHandling &&
+			(ex.next != nil || c.gc.InboundBuffered() > 0) && c.pendingBytes+out.Len() <= holdLimit
+		if keep {
+			c.hold(out)
+		} else {
+			werr := c.writeOut(out.B)
+			putBuf(out)
+			if werr != nil {
+				return gnet.None
+			}
+		}
+		if c.finishExchange(ex) == gnet.Close {
+			c.flushPending()
+			return gnet.Close
+		}
 	}
 	if c.state != stHandling {
 		// The connection now waits on the client: send everything held.
 		c.flushPending()
 	}
-	return nil
+	return gnet.None
 }
 
 // finishExchange moves the connection on after ex's response is queued.
 func (c *conn) finishExchange(ex *exchange) gnet.Action {
 	c.cur = nil
+	if next := ex.next; next != nil {
+		if ex.closeAfter || ex.w.closeConn || c.mustClose {
+			// This response closes the connection: the requests behind it get
+			// none (the client retries them, as HTTP/1.1 allows).
+			next.connGone()
+		} else {
+			c.cur = next
+			return gnet.None
+		}
+	}
 	if c.uwsgi && c.state == stHandling && c.gc.InboundBuffered() == 0 {
 		return c.quickClose()
 	}

@@ -73,10 +73,64 @@ func (c *conn) readHead() (bool, gnet.Action) {
 	keepAlive := c.head.KeepAlive
 	expect := c.head.Expect100
 	upgrade := c.wantsH2Upgrade()
+	contentLength, chunked := c.head.ContentLength, c.head.Chunked
+	chain := upgrade == nil && c.chainable()
 	_, _ = c.gc.Discard(n)
 	c.requests++
 	ex := newExchange(c, r, !keepAlive, expect)
-	return true, c.startBody(ex, c.head.ContentLength, c.head.Chunked, upgrade)
+	if chain {
+		c.parseAhead(ex)
+	}
+	return true, c.startBody(ex, contentLength, chunked, upgrade)
+}
+
+// maxChain bounds the pipelined requests parsed ahead into one pool task.
+const maxChain = 16
+
+// chainable reports whether the request just parsed may have requests pipelined
+// behind it served on the same pool goroutine: it has no body, keeps the
+// connection, and changes nothing about how the bytes after it are read.
+func (c *conn) chainable() bool {
+	h := &c.head
+	return h.ContentLength <= 0 && !h.Chunked && h.KeepAlive && !h.Expect100 &&
+		h.Upgrade == nil && h.HTTP2Settings == nil && c.srv.cfg.KeepAlive > 0 && !c.srv.draining.Load()
+}
+
+// parseAhead takes the complete, chainable requests already pipelined behind ex
+// and links them after it: one pool task then serves the burst, each request
+// with its own deadline, and the responses leave in one write. Anything else
+// (a partial head, a body, a bad request) stays in the buffer for the usual path.
+func (c *conn) parseAhead(ex *exchange) {
+	tail := ex
+	for i := 1; i < maxChain; i++ {
+		buf, _ := c.gc.Peek(-1)
+		if len(buf) == 0 {
+			return
+		}
+		n, err := c.parser.Parse(buf, &c.head)
+		if err != nil || n == 0 {
+			if err != nil {
+				c.parser.Reset()
+			}
+			return
+		}
+		if !c.chainable() {
+			c.parser.Reset()
+			return
+		}
+		r, err := c.newRequest(buf[:n])
+		c.parser.Reset()
+		if err != nil {
+			return
+		}
+		_, _ = c.gc.Discard(n)
+		c.requests++
+		next := newExchange(c, r, false, false)
+		next.setBody(http.NoBody, nil)
+		next.chained = true
+		tail.next = next
+		tail = next
+	}
 }
 
 // wantsH2Upgrade reports whether the parsed head asks for h2c and may have it.

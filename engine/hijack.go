@@ -24,7 +24,10 @@ type hijackResult struct {
 	err      error
 }
 
-var errHijackAfterWrite = errors.New("gonicorn: Hijack after the response started")
+var (
+	errHijackAfterWrite = errors.New("gonicorn: Hijack after the response started")
+	errHijackPipelined  = errors.New("gonicorn: Hijack of a request pipelined with others")
+)
 
 // Hijack implements http.Hijacker.
 func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
@@ -32,6 +35,11 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err := w.usableLocked(); err != nil {
 		w.mu.Unlock()
 		return nil, nil, err
+	}
+	if w.ex.next != nil || w.ex.chained {
+		// Requests pipelined around this one were already read from the socket.
+		w.mu.Unlock()
+		return nil, nil, errHijackPipelined
 	}
 	if w.headSent || w.ex.c.uwsgi {
 		w.mu.Unlock()

@@ -340,3 +340,77 @@ func TestAbsoluteFormTargetAndRequestFields(t *testing.T) {
 		t.Fatalf("%+v", doc)
 	}
 }
+
+func TestPipelinedBurstWithStreamingAndSlowRequests(t *testing.T) {
+	ts := startServer(t, testConfig(), nil)
+	c := ts.dial()
+	br := bufio.NewReader(c)
+	paths := []string{"/healthz", "/stream?chunks=3&size=2&ms=10", "/sleep?ms=20", "/bytes?n=70000", "/stream?chunks=2&size=1", "/"}
+	var b strings.Builder
+	for _, p := range paths {
+		fmt.Fprintf(&b, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", p)
+	}
+	io.WriteString(c, b.String())
+	want := []string{"ok", "ababab", "slept", strings.Repeat("x", 70000), "aa", "Hello, World!"}
+	for i, w := range want {
+		resp, body := readResponse(t, br, "GET")
+		if i == 3 {
+			if resp.StatusCode != 200 || len(body) != 70000 {
+				t.Fatalf("response %d: %d, %d bytes", i, resp.StatusCode, len(body))
+			}
+			continue
+		}
+		if resp.StatusCode != 200 || body != w {
+			t.Fatalf("response %d: %d %q, want %q", i, resp.StatusCode, body, w)
+		}
+	}
+	// The connection is still good for more.
+	io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	if _, body := readResponse(t, br, "GET"); body != "ok" {
+		t.Fatalf("after the burst: %q", body)
+	}
+}
+
+func TestPipelinedRequestPastDeadlineClosesAfterItsAnswer(t *testing.T) {
+	cfg := testConfig()
+	cfg.Timeout = 200 * time.Millisecond
+	ts := startServer(t, cfg, nil)
+	c := ts.dial()
+	br := bufio.NewReader(c)
+	io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /hang?ms=600 HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	if _, body := readResponse(t, br, "GET"); body != "ok" {
+		t.Fatalf("first: %q", body)
+	}
+	resp, _ := readResponse(t, br, "GET")
+	if resp.StatusCode != 503 || !resp.Close {
+		t.Fatalf("second: %d close=%v", resp.StatusCode, resp.Close)
+	}
+	// The request behind it gets no answer: the connection closed after the 503.
+	expectClosed(t, c, br)
+	// A panic in the middle of a burst answers 500 the same way.
+	c2 := ts.dial()
+	br2 := bufio.NewReader(c2)
+	io.WriteString(c2, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /panic HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	readResponse(t, br2, "GET")
+	if resp, _ := readResponse(t, br2, "GET"); resp.StatusCode != 500 {
+		t.Fatalf("panic in a burst: %d", resp.StatusCode)
+	}
+	expectClosed(t, c2, br2)
+}
+
+func TestResponseAheadOfSlowPipelinedRequestIsNotHeldLong(t *testing.T) {
+	ts := startServer(t, testConfig(), nil)
+	c := ts.dial()
+	br := bufio.NewReader(c)
+	io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /sleep?ms=2000 HTTP/1.1\r\nHost: x\r\n\r\n")
+	start := time.Now()
+	if _, body := readResponse(t, br, "GET"); body != "ok" {
+		t.Fatalf("first: %q", body)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("the first response waited %v for the slow one behind it", d)
+	}
+	if _, body := readResponse(t, br, "GET"); body != "slept" {
+		t.Fatalf("second: %q", body)
+	}
+}

@@ -280,25 +280,48 @@ func (w *response) waitAck() error {
 	}
 }
 
-// onFlushWake runs on the loop to write a streamed piece.
+// onFlushWake runs on the loop to write a streamed piece. A piece of a chained
+// request waits until the responses before it are out.
 func onFlushWake(gc gnet.Conn, err error) error {
 	c, ok := gc.Context().(*conn)
 	if !ok || c.cur == nil {
 		return nil
 	}
-	w := &c.cur.w
+	if err != nil {
+		for e := c.cur; e != nil; e = e.next {
+			e.w.mu.Lock()
+			if e.w.inflight != nil {
+				putBuf(e.w.inflight)
+				e.w.inflight, e.w.extra = nil, nil
+			}
+			e.w.mu.Unlock()
+			e.w.signal(errConnClosed)
+		}
+		return nil
+	}
+	if c.serviceWrites() == gnet.Close {
+		return gc.Close()
+	}
+	return nil
+}
+
+func (w *response) hasInflight() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.inflight != nil
+}
+
+// writeFlush writes w's streamed piece after what the connection holds, and
+// acknowledges it once the queue to the client is short enough.
+func (c *conn) writeFlush(w *response) {
 	w.mu.Lock()
 	out, extra, chunkEnd := w.inflight, w.extra, w.extraCRLF
 	w.inflight, w.extra = nil, nil
 	w.mu.Unlock()
 	if out == nil {
-		return nil
+		return
 	}
-	if err != nil {
-		putBuf(out)
-		w.signal(errConnClosed)
-		return nil
-	}
+	var err error
 	switch {
 	case extra == nil:
 		err = c.writeOut(out.B)
@@ -310,14 +333,13 @@ func onFlushWake(gc gnet.Conn, err error) error {
 	putBuf(out)
 	if err != nil {
 		w.signal(errConnClosed)
-		return nil
+		return
 	}
-	if gc.OutboundBuffered() > highWater {
+	if c.gc.OutboundBuffered() > highWater {
 		c.srv.watchDrain(c, drainWriter)
-		return nil
+		return
 	}
 	w.signal(nil)
-	return nil
 }
 
 func (w *response) signal(err error) {
@@ -527,9 +549,16 @@ func (w *response) finish() {
 	}
 	w.sent = out
 	status, n := w.status, w.written
-	if err := w.ex.c.gc.Wake(onFinalWake); err != nil {
-		w.sent = nil
-		putBuf(out)
+	if w.ex.next == nil || w.ex.next.state.Load() != exActive {
+		// With a request chained behind, its own completion (or its timeout,
+		// panic or streamed piece) wakes the loop for both: one wake a burst.
+		if err := w.ex.c.gc.Wake(onFinalWake); err != nil {
+			w.sent = nil
+			putBuf(out)
+		}
+	} else {
+		// Bounded all the same: the clock writes it if the next takes long.
+		w.ex.c.readySince.CompareAndSwap(0, time.Now().UnixNano())
 	}
 	w.mu.Unlock()
 	w.ex.logAccess(status, n, w.header)

@@ -177,6 +177,10 @@ func (s *Server) Serve(ls []*listen.Listener) error {
 	return nil
 }
 
+// holdTime bounds how long a finished response waits for the pipelined
+// requests behind it before the clock writes it anyway.
+const holdTime = 50 * time.Millisecond
+
 // acceptDrainWindow is how long a stopping server keeps taking connections
 // already queued on its listeners.
 const acceptDrainWindow = 20 * time.Millisecond
@@ -276,7 +280,8 @@ func (s *Server) clock() {
 				if d := c.deadline.Load(); d != 0 && d <= nowNano {
 					_ = c.gc.Wake(onExpireWake)
 				}
-				if h := c.heldAt.Load(); h != 0 && nowNano-h > int64(50*time.Millisecond) {
+				if h, r := c.heldAt.Load(), c.readySince.Load(); h != 0 && nowNano-h > int64(holdTime) ||
+					r != 0 && nowNano-r > int64(holdTime) {
 					_ = c.gc.Wake(onFlushHeldWake)
 				}
 				return true

@@ -32,6 +32,23 @@ type Job interface {
 	String() string
 }
 
+// Chain is a Job that has more Jobs to run after it on the same pool goroutine
+// (the requests a client pipelined behind it): each gets its own context and
+// deadline, and the slot stays held until the last one returns.
+type Chain interface {
+	Job
+	// Next returns the Job to run after this one, or nil.
+	Next() Job
+}
+
+// HandleOf returns the Handle of a context the pool gave a Job, or nil.
+func HandleOf(ctx context.Context) *Handle {
+	if c, ok := ctx.(*reqContext); ok {
+		return (*Handle)(c)
+	}
+	return nil
+}
+
 // Stuck is a handler still running past its deadline.
 type Stuck struct {
 	What    string        // the Job's description
@@ -74,11 +91,12 @@ func New(size int, timeout time.Duration, log zerolog.Logger) (*Pool, error) {
 
 // task carries one Job through the pool. Tasks are reused unless their timer fired.
 type task struct {
-	pool  *Pool
-	job   Job
-	ctx   *reqContext
-	timer *time.Timer
-	state atomic.Int32 // taskRunning → taskDone or taskExpired
+	pool   *Pool
+	job    Job
+	parent context.Context
+	ctx    *reqContext
+	timer  *time.Timer
+	state  atomic.Int32 // taskRunning → taskDone or taskExpired
 }
 
 const (
@@ -98,17 +116,10 @@ func (p *Pool) Submit(parent context.Context, j Job) (*Handle, error) {
 	if t == nil {
 		t = &task{pool: p}
 	}
-	t.job = j
-	t.state.Store(taskRunning)
-	ctx := &reqContext{parent: parent}
-	if p.timeout > 0 {
-		ctx.deadline = time.Now().Add(p.timeout)
-	}
-	t.ctx = ctx
-	p.running.Add(1)
+	ctx := p.prepare(t, parent, j)
 	if err := p.workers.Invoke(t); err != nil {
 		p.running.Add(-1)
-		t.job, t.ctx = nil, nil
+		t.job, t.ctx, t.parent = nil, nil, nil
 		p.tasks.Put(t)
 		if errors.Is(err, ants.ErrPoolOverload) {
 			return nil, ErrOverload
@@ -124,8 +135,42 @@ type Handle reqContext
 // Cancel ends the Job's context with context.Canceled, if it has not ended yet.
 func (h *Handle) Cancel() { (*reqContext)(h).cancel(&errCanceled) }
 
+// prepare readies t to run j with a fresh context under parent.
+func (p *Pool) prepare(t *task, parent context.Context, j Job) *reqContext {
+	t.job = j
+	t.parent = parent
+	t.state.Store(taskRunning)
+	ctx := &reqContext{parent: parent}
+	if p.timeout > 0 {
+		ctx.deadline = time.Now().Add(p.timeout)
+	}
+	t.ctx = ctx
+	p.running.Add(1)
+	return ctx
+}
+
 func (p *Pool) run(arg any) {
 	t := arg.(*task)
+	for {
+		c, _ := t.job.(Chain)
+		parent := t.parent
+		p.runOne(t)
+		if c == nil {
+			return
+		}
+		next := c.Next()
+		if next == nil {
+			return
+		}
+		t, _ = p.tasks.Get().(*task)
+		if t == nil {
+			t = &task{pool: p}
+		}
+		p.prepare(t, parent, next)
+	}
+}
+
+func (p *Pool) runOne(t *task) {
 	if p.timeout > 0 {
 		if t.timer == nil {
 			t.timer = time.AfterFunc(p.timeout, t.expire)
@@ -157,7 +202,7 @@ func (p *Pool) finish(t *task) {
 	}
 	t.ctx.cancel(&errCanceled)
 	if reusable {
-		t.job, t.ctx = nil, nil
+		t.job, t.ctx, t.parent = nil, nil, nil
 		p.tasks.Put(t)
 	}
 }

@@ -168,3 +168,49 @@ func (j *benchJob) Run(context.Context) { j.done <- struct{}{} }
 func (j *benchJob) Expired()            {}
 func (j *benchJob) Recovered(any)       {}
 func (j *benchJob) String() string      { return "bench" }
+
+type chainJob struct {
+	*testJob
+	next Job
+}
+
+func (c *chainJob) Next() Job { return c.next }
+
+func TestChainRunsEachJobWithItsOwnDeadlineOnOneSlot(t *testing.T) {
+	p, _ := New(1, 50*time.Millisecond, zerolog.Nop())
+	defer p.Close()
+	var order []int
+	var ctxs []context.Context
+	third := newJob(func(ctx context.Context) { order = append(order, 3); ctxs = append(ctxs, ctx) })
+	second := newJob(func(ctx context.Context) {
+		order = append(order, 2)
+		ctxs = append(ctxs, ctx)
+		<-ctx.Done() // outlives its own deadline
+	})
+	first := newJob(func(ctx context.Context) {
+		order = append(order, 1)
+		ctxs = append(ctxs, ctx)
+		time.Sleep(30 * time.Millisecond) // within its deadline
+	})
+	head := &chainJob{first, &chainJob{second, third}}
+	if _, err := p.Submit(context.Background(), head); err != nil {
+		t.Fatal(err)
+	}
+	// The slot is held by the chain: a second submit is refused.
+	if _, err := p.Submit(context.Background(), newJob(func(context.Context) {})); !errors.Is(err, ErrOverload) {
+		t.Fatalf("submit during a chain: %v", err)
+	}
+	<-third.done
+	if len(order) != 3 || order[0] != 1 || order[1] != 2 || order[2] != 3 {
+		t.Fatalf("order %v", order)
+	}
+	if first.expired.Load() != 0 || second.expired.Load() != 1 || third.expired.Load() != 0 {
+		t.Fatalf("expired: %d %d %d", first.expired.Load(), second.expired.Load(), third.expired.Load())
+	}
+	if ctxs[2].Err() != nil && ctxs[2] == ctxs[1] {
+		t.Fatal("the third job reused the second's context")
+	}
+	if HandleOf(ctxs[0]) == nil {
+		t.Fatal("HandleOf does not know the pool's context")
+	}
+}
