@@ -73,15 +73,7 @@ func (s *h2Stream) writeHeaderLocked(code int) {
 	if s.snap == nil {
 		s.snap = make(http.Header)
 	}
-	if cl := s.snap.Get("Content-Length"); cl != "" {
-		if n, err := strconv.ParseInt(cl, 10, 64); err == nil && n >= 0 {
-			s.declared = n
-		} else {
-			s.hc.c.srv.log.Warn().Str("request", s.String()).Str("content_length", cl).
-				Msg("handler set an invalid Content-Length: ignored")
-			s.snap.Del("Content-Length")
-		}
-	}
+	s.declared = declaredLength(s.snap, s.hc.c.srv.log, s)
 }
 
 // Write buffers body bytes, waiting while the stream's buffer is full.
@@ -94,15 +86,10 @@ func (s *h2Stream) Write(p []byte) (int, error) {
 	if !s.wroteHeader {
 		s.writeHeaderLocked(http.StatusOK)
 	}
-	if !bodyAllowed(s.status) {
+	if err := admitBody(s.status, s.declared, &s.written, len(p)); err != nil {
 		s.mu.Unlock()
-		return 0, http.ErrBodyNotAllowed
+		return 0, err
 	}
-	if s.declared >= 0 && s.written+int64(len(p)) > s.declared {
-		s.mu.Unlock()
-		return 0, http.ErrContentLength
-	}
-	s.written += int64(len(p))
 	if s.isHead {
 		s.mu.Unlock()
 		return len(p), nil

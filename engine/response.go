@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+	"github.com/rs/zerolog"
 	"github.com/valyala/bytebufferpool"
 
 	"github.com/gonicorn/gonicorn/protocol/http1"
@@ -126,19 +128,39 @@ func (w *response) WriteHeader(code int) {
 func (w *response) writeHeaderLocked(code int) {
 	w.wroteHeader = true
 	w.status = code
-	if cl := w.header.Get("Content-Length"); cl != "" {
-		if n, err := strconv.ParseInt(cl, 10, 64); err == nil && n >= 0 {
-			w.declared = n
-		} else {
-			w.ex.c.srv.log.Warn().Str("request", w.ex.String()).Str("content_length", cl).
-				Msg("handler set an invalid Content-Length: ignored")
-			w.header.Del("Content-Length")
-		}
-	}
+	w.declared = declaredLength(w.header, w.ex.c.srv.log, w.ex)
 }
 
 func bodyAllowed(status int) bool {
 	return !(status >= 100 && status < 200 || status == http.StatusNoContent || status == http.StatusNotModified)
+}
+
+// declaredLength returns the Content-Length a handler set in h, or -1. An
+// invalid one is removed from h and logged: the response then frames itself.
+func declaredLength(h http.Header, log zerolog.Logger, req fmt.Stringer) int64 {
+	cl := h.Get("Content-Length")
+	if cl == "" {
+		return -1
+	}
+	if n, err := strconv.ParseInt(cl, 10, 64); err == nil && n >= 0 {
+		return n
+	}
+	log.Warn().Str("request", req.String()).Str("content_length", cl).Msg("handler set an invalid Content-Length: ignored")
+	h.Del("Content-Length")
+	return -1
+}
+
+// admitBody checks n more body bytes against the status and the declared
+// length, as net/http's Write does, and counts them.
+func admitBody(status int, declared int64, written *int64, n int) error {
+	if !bodyAllowed(status) {
+		return http.ErrBodyNotAllowed
+	}
+	if declared >= 0 && *written+int64(n) > declared {
+		return http.ErrContentLength
+	}
+	*written += int64(n)
+	return nil
 }
 
 // Write buffers or streams body bytes, waiting while a slow reader's queue is full.
@@ -151,15 +173,10 @@ func (w *response) Write(p []byte) (int, error) {
 	if !w.wroteHeader {
 		w.writeHeaderLocked(http.StatusOK)
 	}
-	if !bodyAllowed(w.status) {
+	if err := admitBody(w.status, w.declared, &w.written, len(p)); err != nil {
 		w.mu.Unlock()
-		return 0, http.ErrBodyNotAllowed
+		return 0, err
 	}
-	if w.declared >= 0 && w.written+int64(len(p)) > w.declared {
-		w.mu.Unlock()
-		return 0, http.ErrContentLength
-	}
-	w.written += int64(len(p))
 	if w.isHead {
 		w.mu.Unlock()
 		return len(p), nil
