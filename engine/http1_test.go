@@ -414,3 +414,26 @@ func TestResponseAheadOfSlowPipelinedRequestIsNotHeldLong(t *testing.T) {
 		t.Fatalf("second: %q", body)
 	}
 }
+
+func TestHeaderChangesAfterWriteHeaderOnlyReachTrailers(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Trailer", "X-Sum")
+		w.Header().Set("X-Before", "1")
+		w.WriteHeader(200)
+		w.Header().Set("X-After", "ignored")
+		io.WriteString(w, "body")
+		w.Header().Set("X-Sum", "42")
+		w.Header().Set(http.TrailerPrefix+"X-Late", "7")
+	})
+	ts := startServer(t, testConfig(), h)
+	c := ts.dial()
+	br := bufio.NewReader(c)
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, body := readResponse(t, br, "GET")
+	if body != "body" || resp.Header.Get("X-Before") != "1" || resp.Header.Get("X-After") != "" {
+		t.Fatalf("body %q header %v", body, resp.Header)
+	}
+	if resp.Trailer.Get("X-Sum") != "42" || resp.Trailer.Get("X-Late") != "7" {
+		t.Fatalf("trailers %v", resp.Trailer)
+	}
+}

@@ -44,6 +44,7 @@ type response struct {
 
 	mu          sync.Mutex
 	header      http.Header
+	late        http.Header // the handler's header after WriteHeader: trailers only
 	status      int
 	wroteHeader bool
 	headSent    bool
@@ -75,7 +76,19 @@ func (w *response) init(ex *exchange) {
 }
 
 // Header returns the response header map.
-func (w *response) Header() http.Header { return w.header }
+// Once the status is written, the head is fixed, as with net/http: later
+// changes go to a copy, from which only trailers are taken.
+func (w *response) Header() http.Header {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.wroteHeader {
+		return w.header
+	}
+	if w.late == nil {
+		w.late = w.header.Clone()
+	}
+	return w.late
+}
 
 // usableLocked reports why the handler may no longer write, if so.
 func (w *response) usableLocked() error {
@@ -477,9 +490,11 @@ func (w *response) trailerKeys() []string {
 			keys = append(keys, http.CanonicalHeaderKey(k))
 		}
 	}
-	for k := range w.header {
-		if strings.HasPrefix(k, http.TrailerPrefix) {
-			keys = append(keys, k)
+	for _, h := range []http.Header{w.header, w.late} {
+		for k := range h {
+			if strings.HasPrefix(k, http.TrailerPrefix) && !isTrailerKey(k, keys) {
+				keys = append(keys, k)
+			}
 		}
 	}
 	return keys
@@ -499,7 +514,11 @@ func (w *response) appendTrailers(out *bytebufferpool.ByteBuffer, keys []string)
 	if len(keys) > 0 {
 		tr := make(http.Header, len(keys))
 		for _, k := range keys {
-			if vs, ok := w.header[k]; ok {
+			vs, ok := w.late[k]
+			if !ok {
+				vs, ok = w.header[k]
+			}
+			if ok {
 				tr[strings.TrimPrefix(k, http.TrailerPrefix)] = vs
 			}
 		}
