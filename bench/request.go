@@ -1,8 +1,6 @@
 package bench
 
 import (
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -10,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/gonicorn/gonicorn/protocol/uwsgi"
 )
 
 // The generator serialises its request once, before the load starts: on the hot path
@@ -85,24 +85,13 @@ func appendUWSGIRequest(dst []byte, o *loadSpec) ([]byte, error) {
 		vars = append(vars, [2]string{"HTTP_" + strings.ToUpper(strings.ReplaceAll(kv[0], "-", "_")), kv[1]})
 	}
 	vars[2][1] = contentType
-	size := 0
-	for _, kv := range vars {
-		if len(kv[0]) > 0xffff || len(kv[1]) > 0xffff {
-			return nil, errors.New("bench: a uwsgi variable exceeds 65535 bytes")
-		}
-		size += 4 + len(kv[0]) + len(kv[1])
+	kv := make([]string, 0, 2*len(vars))
+	for _, v := range vars {
+		kv = append(kv, v[0], v[1])
 	}
-	if size > 0xffff {
-		return nil, fmt.Errorf("bench: uwsgi packet of %d bytes exceeds 65535", size)
-	}
-	dst = append(dst, 0)
-	dst = binary.LittleEndian.AppendUint16(dst, uint16(size))
-	dst = append(dst, 0)
-	for _, kv := range vars {
-		dst = binary.LittleEndian.AppendUint16(dst, uint16(len(kv[0])))
-		dst = append(dst, kv[0]...)
-		dst = binary.LittleEndian.AppendUint16(dst, uint16(len(kv[1])))
-		dst = append(dst, kv[1]...)
+	dst, err = uwsgi.AppendPacket(dst, kv...)
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
 	}
 	return append(dst, o.Body...), nil
 }

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -12,18 +11,16 @@ import (
 	"time"
 
 	"github.com/gonicorn/gonicorn/internal/testutil"
+	"github.com/gonicorn/gonicorn/protocol/uwsgi"
 )
 
 // uwsgiPacket encodes a modifier1=0 uWSGI packet holding the key/value pairs.
 func uwsgiPacket(kv ...string) []byte {
-	var vars []byte
-	for _, s := range kv {
-		vars = binary.LittleEndian.AppendUint16(vars, uint16(len(s)))
-		vars = append(vars, s...)
+	b, err := uwsgi.AppendPacket(nil, kv...)
+	if err != nil {
+		panic(err)
 	}
-	pkt := []byte{0, 0, 0, 0}
-	binary.LittleEndian.PutUint16(pkt[1:3], uint16(len(vars)))
-	return append(pkt, vars...)
+	return b
 }
 
 // getRoot is the packet nginx sends for `GET /` from a client at 127.0.0.1.

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"encoding/binary"
 	"io"
 	"net"
 	"net/http"
@@ -9,19 +8,8 @@ import (
 	"time"
 
 	"github.com/gonicorn/gonicorn/internal/listen"
+	"github.com/gonicorn/gonicorn/protocol/uwsgi"
 )
-
-// uwsgiPacket encodes a GET the way nginx's uwsgi_pass sends it.
-func uwsgiPacket(vars ...string) []byte {
-	var body []byte
-	for _, v := range vars {
-		body = binary.LittleEndian.AppendUint16(body, uint16(len(v)))
-		body = append(body, v...)
-	}
-	pkt := []byte{0, 0, 0, 0}
-	binary.LittleEndian.PutUint16(pkt[1:3], uint16(len(body)))
-	return append(pkt, body...)
-}
 
 // BenchmarkUWSGIConnPerRequest measures a uWSGI request on a fresh connection,
 // as nginx sends them: accept, enroll, parse, handler, response, close.
@@ -40,7 +28,7 @@ func BenchmarkUWSGIConnPerRequest(b *testing.B) {
 	}
 	go srv.Serve([]*listen.Listener{{Listener: nl, Protocol: "uwsgi", Spec: "bench"}})
 	defer srv.Close()
-	pkt := uwsgiPacket("REQUEST_METHOD", "GET", "REQUEST_URI", "/", "PATH_INFO", "/", "QUERY_STRING", "",
+	pkt, _ := uwsgi.AppendPacket(nil, "REQUEST_METHOD", "GET", "REQUEST_URI", "/", "PATH_INFO", "/", "QUERY_STRING", "",
 		"SERVER_PROTOCOL", "HTTP/1.1", "REMOTE_ADDR", "127.0.0.1", "REMOTE_PORT", "5555",
 		"SERVER_NAME", "bench", "SERVER_PORT", "80", "HTTP_HOST", "bench", "HTTP_USER_AGENT", "bench")
 	buf := make([]byte, 4096)

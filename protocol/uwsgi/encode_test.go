@@ -1,6 +1,10 @@
 package uwsgi
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"strings"
+	"testing"
+)
 
 // encodeVars encodes key/value pairs (alternating) as the vars block of a packet.
 func encodeVars(kv ...string) []byte {
@@ -23,7 +27,13 @@ func frame(modifier1, modifier2 byte, vars []byte) []byte {
 }
 
 // packet encodes a complete modifier1=0 packet holding the given key/value pairs.
-func packet(kv ...string) []byte { return frame(0, 0, encodeVars(kv...)) }
+func packet(kv ...string) []byte {
+	b, err := AppendPacket(nil, kv...)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
 
 // nginxGET is the variable set nginx's stock uwsgi_params sends for a plain GET,
 // followed by extra pairs.
@@ -43,4 +53,27 @@ func nginxGET(extra ...string) []byte {
 		"SERVER_PORT", "8080",
 		"SERVER_NAME", "example.test",
 	}, extra...)...)
+}
+
+func TestAppendPacketRoundTripsAndRefusesOversize(t *testing.T) {
+	b, err := AppendPacket([]byte("x"), "REQUEST_METHOD", "GET", "EMPTY", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p Packet
+	n, err := Parse(b[1:], &Limits{}, &p)
+	if err != nil || n != len(b)-1 || len(p.Vars) != 2 || string(p.Vars[0].Value) != "GET" || len(p.Vars[1].Value) != 0 {
+		t.Fatalf("n=%d err=%v vars=%d", n, err, len(p.Vars))
+	}
+	big := strings.Repeat("v", 0x10000)
+	if _, err := AppendPacket(nil, "K", big); err != ErrTooLarge {
+		t.Fatalf("a 64 KiB value: %v", err)
+	}
+	half := strings.Repeat("v", 0x8000)
+	if _, err := AppendPacket(nil, "A", half, "B", half); err != ErrTooLarge {
+		t.Fatalf("a packet over 64 KiB: %v", err)
+	}
+	if _, err := AppendPacket(nil, "odd"); err == nil {
+		t.Fatal("an odd number of strings was accepted")
+	}
 }
