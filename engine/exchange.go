@@ -117,10 +117,14 @@ func (ex *exchange) Run(ctx context.Context) {
 		ex.c.srv.beginRequest()
 	}
 	defer ex.c.srv.endRequest()
-	r := ex.req.WithContext(ctx)
-	ex.w.mu.Lock()
-	ex.w.req = r
-	ex.w.mu.Unlock()
+	r := ex.req
+	if r.Context() != ctx {
+		// Built elsewhere (uWSGI) without the pool's context.
+		r = r.WithContext(ctx)
+		ex.w.mu.Lock()
+		ex.w.req = r
+		ex.w.mu.Unlock()
+	}
 	ex.c.srv.handler.ServeHTTP(&ex.w, r)
 	ex.w.finish()
 	if ex.bodyBuf != nil {
@@ -130,6 +134,10 @@ func (ex *exchange) Run(ctx context.Context) {
 		putBuf(b)
 	}
 }
+
+// Context returns the context the request was built with, for the pool to run
+// it with.
+func (ex *exchange) Context() context.Context { return ex.req.Context() }
 
 // Expired runs on a timer goroutine when the handler outlives --timeout.
 func (ex *exchange) Expired() {

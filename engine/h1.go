@@ -176,7 +176,9 @@ func (c *conn) newRequest(head []byte) (*http.Request, error) {
 		method = sub(h.Method)
 	}
 	target := sub(h.Target)
-	r := &http.Request{
+	// Built on the stack and moved to the heap once, with the context it will
+	// run with: no WithContext copy per request.
+	tmpl := http.Request{
 		Method:        method,
 		RequestURI:    target,
 		ProtoMajor:    h.ProtoMajor,
@@ -189,50 +191,51 @@ func (c *conn) newRequest(head []byte) (*http.Request, error) {
 	}
 	switch {
 	case h.ProtoMajor == 1 && h.ProtoMinor == 1:
-		r.Proto = "HTTP/1.1"
+		tmpl.Proto = "HTTP/1.1"
 	case h.ProtoMajor == 1 && h.ProtoMinor == 0:
-		r.Proto = "HTTP/1.0"
+		tmpl.Proto = "HTTP/1.0"
 	default:
-		r.Proto = "HTTP/" + strconv.Itoa(h.ProtoMajor) + "." + strconv.Itoa(h.ProtoMinor)
+		tmpl.Proto = "HTTP/" + strconv.Itoa(h.ProtoMajor) + "." + strconv.Itoa(h.ProtoMinor)
 	}
 	var err error
 	if method == "CONNECT" && len(target) > 0 && target[0] != '/' {
-		r.URL = &url.URL{Host: target}
-	} else if r.URL, err = url.ParseRequestURI(target); err != nil {
+		tmpl.URL = &url.URL{Host: target}
+	} else if tmpl.URL, err = url.ParseRequestURI(target); err != nil {
 		return nil, err
 	}
-	if r.Host == "" && r.URL.Host != "" {
-		r.Host = r.URL.Host
+	if tmpl.Host == "" && tmpl.URL.Host != "" {
+		tmpl.Host = tmpl.URL.Host
 	}
 	if h.ContentLength < 0 {
-		r.ContentLength = 0
+		tmpl.ContentLength = 0
 		if h.Chunked {
-			r.ContentLength = -1
-			r.TransferEncoding = []string{"chunked"}
+			tmpl.ContentLength = -1
+			tmpl.TransferEncoding = []string{"chunked"}
 		}
 	}
 	vals := make([]string, len(h.Fields))
 	for i, f := range h.Fields {
 		name := canonicalName(f.Name, sub)
 		vals[i] = sub(f.Value)
-		if old, ok := r.Header[name]; ok {
-			r.Header[name] = append(old, vals[i])
+		if old, ok := tmpl.Header[name]; ok {
+			tmpl.Header[name] = append(old, vals[i])
 		} else {
-			r.Header[name] = vals[i : i+1 : i+1]
+			tmpl.Header[name] = vals[i : i+1 : i+1]
 		}
 	}
 	if h.Chunked {
-		// Trailer keys announced by the client appear in r.Trailer with nil values
+		// Trailer keys announced by the client appear in tmpl.Trailer with nil values
 		// until the body has been read, as net/http does.
-		if tr := r.Header["Trailer"]; len(tr) > 0 {
-			r.Trailer = make(http.Header)
+		if tr := tmpl.Header["Trailer"]; len(tr) > 0 {
+			tmpl.Trailer = make(http.Header)
 			for _, v := range tr {
 				for _, k := range splitComma(v) {
-					r.Trailer[http.CanonicalHeaderKey(k)] = nil
+					tmpl.Trailer[http.CanonicalHeaderKey(k)] = nil
 				}
 			}
 		}
 	}
+	r := tmpl.WithContext(c.srv.pool.NewContext(c.lctx))
 	c.applyForwarded(r)
 	return r, nil
 }

@@ -71,7 +71,6 @@ func (w *response) init(ex *exchange) {
 	w.header = make(http.Header)
 	w.declared = -1
 	w.isHead = ex.req.Method == http.MethodHead
-	w.ack = make(chan error, 1)
 	w.buf = getBuf()
 }
 
@@ -273,6 +272,10 @@ func (w *response) appendFramed(out *bytebufferpool.ByteBuffer, p []byte) {
 // writes them after any responses it holds; the writer must then waitAck before
 // touching extra again.
 func (w *response) handoffLocked(out *bytebufferpool.ByteBuffer, extra []byte, chunkEnd bool) error {
+	if w.ack == nil {
+		// Made on the first handoff: most responses leave in one final write.
+		w.ack = make(chan error, 1)
+	}
 	w.inflight, w.extra, w.extraCRLF = out, extra, chunkEnd
 	if err := w.ex.c.gc.Wake(onFlushWake); err != nil {
 		w.inflight, w.extra = nil, nil
@@ -291,14 +294,15 @@ func (w *response) waitAck() error {
 	if !w.deadline.IsZero() {
 		d = time.Until(w.deadline)
 	}
+	ack := w.ack
 	w.mu.Unlock()
 	if d <= 0 {
-		return <-w.ack
+		return <-ack
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
-	case err := <-w.ack:
+	case err := <-ack:
 		return err
 	case <-t.C:
 		w.ex.c.srv.log.Info().Str("request", w.ex.String()).Msg("response write stalled (--write-timeout): closing")
@@ -373,8 +377,14 @@ func (c *conn) writeFlush(w *response) {
 }
 
 func (w *response) signal(err error) {
+	w.mu.Lock()
+	ack := w.ack
+	w.mu.Unlock()
+	if ack == nil {
+		return // no writer has ever waited
+	}
 	select {
-	case w.ack <- err:
+	case ack <- err:
 	default:
 	}
 }

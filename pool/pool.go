@@ -41,6 +41,13 @@ type Chain interface {
 	Next() Job
 }
 
+// NewContext returns the context a Job will run with, before it is submitted, so
+// that the request can be built with it (no copy of the request per run). The Job
+// hands it back through a Context method; its deadline starts when the Job starts.
+func (p *Pool) NewContext(parent context.Context) context.Context {
+	return &reqContext{parent: parent}
+}
+
 // HandleOf returns the Handle of a context the pool gave a Job, or nil.
 func HandleOf(ctx context.Context) *Handle {
 	if c, ok := ctx.(*reqContext); ok {
@@ -140,7 +147,13 @@ func (p *Pool) prepare(t *task, parent context.Context, j Job) *reqContext {
 	t.job = j
 	t.parent = parent
 	t.state.Store(taskRunning)
-	ctx := &reqContext{parent: parent}
+	var ctx *reqContext
+	if cj, ok := j.(interface{ Context() context.Context }); ok {
+		ctx, _ = cj.Context().(*reqContext)
+	}
+	if ctx == nil {
+		ctx = &reqContext{parent: parent}
+	}
 	if p.timeout > 0 {
 		ctx.deadline = time.Now().Add(p.timeout)
 	}
