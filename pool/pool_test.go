@@ -214,3 +214,32 @@ func TestChainRunsEachJobWithItsOwnDeadlineOnOneSlot(t *testing.T) {
 		t.Fatal("HandleOf does not know the pool's context")
 	}
 }
+
+type ctxJob struct {
+	*testJob
+	ctx context.Context
+}
+
+func (c *ctxJob) Context() context.Context { return c.ctx }
+
+func TestJobRunsWithTheContextMadeBeforeSubmit(t *testing.T) {
+	p, _ := New(1, time.Minute, zerolog.Nop())
+	defer p.Close()
+	made := p.NewContext(context.Background())
+	if _, ok := made.Deadline(); ok {
+		t.Fatal("the deadline must start when the job starts, not before")
+	}
+	var got context.Context
+	j := &ctxJob{newJob(func(ctx context.Context) { got = ctx }), made}
+	h, err := p.Submit(context.Background(), j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-j.done
+	if got != made || HandleOf(made) != h {
+		t.Fatal("the job did not run with the context made for it")
+	}
+	if _, ok := got.Deadline(); !ok {
+		t.Fatal("no deadline once running")
+	}
+}
