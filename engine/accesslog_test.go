@@ -13,7 +13,6 @@ import (
 
 	"github.com/gonicorn/gonicorn/internal/config"
 	"github.com/gonicorn/gonicorn/internal/demo"
-	"github.com/gonicorn/gonicorn/internal/listen"
 	"github.com/gonicorn/gonicorn/internal/logs"
 )
 
@@ -23,15 +22,8 @@ func TestAccessLogLineInGunicornFormat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := testConfig()
-	srv, err := New(&cfg, demo.Handler(), Options{Log: zerolog.Nop(), Access: al})
-	if err != nil {
-		t.Fatal(err)
-	}
-	nl, _ := net.Listen("tcp", "127.0.0.1:0")
-	go srv.Serve([]*listen.Listener{{Listener: nl, Protocol: "http", Spec: "test"}})
-	defer srv.Close()
-	c, err := net.Dial("tcp", nl.Addr().String())
+	_, addr := serveOn(t, testConfig(), demo.Handler(), Options{Log: zerolog.Nop(), Access: al}, "http")
+	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,11 +2,9 @@ package engine
 
 import (
 	"bytes"
-	"io"
 	"net"
 	"net/http"
 	"testing"
-	"time"
 )
 
 // BenchmarkHelloKeepAlive measures the whole in-process round trip of one small
@@ -28,10 +26,8 @@ func benchHello(b *testing.B, depth int) {
 	})
 	cfg := testConfig()
 	cfg.EventLoops = 1
-	t := &testing.T{}
-	ts := startServerB(b, cfg, h)
-	_ = t
-	c, err := net.Dial("tcp", ts)
+	_, addr := serveOn(b, cfg, h, Options{Log: nopLog}, "http")
+	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -64,26 +60,3 @@ func benchHello(b *testing.B, depth int) {
 		}
 	}
 }
-
-func startServerB(b *testing.B, cfg configT, h http.Handler) string {
-	srv, err := New(&cfg, h, Options{Log: nopLog})
-	if err != nil {
-		b.Fatal(err)
-	}
-	nl, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(listeners(nl)) }()
-	b.Cleanup(func() {
-		srv.Close()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-		}
-	})
-	return nl.Addr().String()
-}
-
-var _ = io.EOF

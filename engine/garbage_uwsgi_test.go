@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/gonicorn/gonicorn/internal/demo"
-	"github.com/gonicorn/gonicorn/internal/listen"
 	"github.com/gonicorn/gonicorn/protocol/uwsgi"
 )
 
@@ -19,17 +18,7 @@ func TestUWSGIGarbageNeverBreaksTheServer(t *testing.T) {
 	cfg := testConfig()
 	cfg.HeaderTimeout = 500 * time.Millisecond
 	cfg.BodyTimeout = 500 * time.Millisecond
-	srv, err := New(&cfg, demo.Handler(), Options{Log: nopLog})
-	if err != nil {
-		t.Fatal(err)
-	}
-	nl, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve([]*listen.Listener{{Listener: nl, Protocol: "uwsgi", Spec: "garbage"}}) }()
-	defer func() { srv.Close(); <-done }()
+	_, addr := serveOn(t, cfg, demo.Handler(), Options{Log: nopLog}, "uwsgi")
 	base := []string{"REQUEST_METHOD", "POST", "REQUEST_URI", "/echo?x=1", "PATH_INFO", "/echo",
 		"SERVER_PROTOCOL", "HTTP/1.1", "CONTENT_LENGTH", "5", "CONTENT_TYPE", "text/plain",
 		"REMOTE_ADDR", "127.0.0.1", "REMOTE_PORT", "1", "HTTP_HOST", "x"}
@@ -58,7 +47,7 @@ func TestUWSGIGarbageNeverBreaksTheServer(t *testing.T) {
 		go func(b []byte) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			c, err := net.DialTimeout("tcp", nl.Addr().String(), 5*time.Second)
+			c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 			if err != nil {
 				t.Errorf("dial: %v", err)
 				return
@@ -74,7 +63,7 @@ func TestUWSGIGarbageNeverBreaksTheServer(t *testing.T) {
 		}(b)
 	}
 	wg.Wait()
-	c, err := net.Dial("tcp", nl.Addr().String())
+	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,12 +17,32 @@ import (
 	"github.com/gonicorn/gonicorn/internal/listen"
 )
 
-type configT = config.Config
-
 var nopLog = zerolog.Nop()
 
-func listeners(nl net.Listener) []*listen.Listener {
-	return []*listen.Listener{{Listener: nl, Protocol: "http", Spec: nl.Addr().String()}}
+// serveOn serves h with cfg and o on a fresh 127.0.0.1 port speaking proto
+// ("http" or "uwsgi"), and stops it, waiting up to 10 s, when the test ends.
+func serveOn(tb testing.TB, cfg config.Config, h http.Handler, o Options, proto string) (*Server, string) {
+	tb.Helper()
+	srv, err := New(&cfg, h, o)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	nl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	addr := nl.Addr().String()
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve([]*listen.Listener{{Listener: nl, Protocol: proto, Spec: addr}}) }()
+	tb.Cleanup(func() {
+		_ = srv.Close()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			tb.Error("server did not stop within 10s of Close")
+		}
+	})
+	return srv, addr
 }
 
 // testServer is an engine serving on a loopback port inside the test process.
@@ -30,7 +50,6 @@ type testServer struct {
 	t    *testing.T
 	srv  *Server
 	addr string
-	done chan error
 	logs *lockedBuffer
 }
 
@@ -72,23 +91,9 @@ func startServer(t *testing.T, cfg config.Config, h http.Handler) *testServer {
 	}
 	logBuf := &lockedBuffer{ch: make(chan []byte, 4096)}
 	log := zerolog.New(logBuf).With().Timestamp().Logger()
-	srv, err := New(&cfg, h, Options{Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	nl, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := &testServer{t: t, srv: srv, addr: nl.Addr().String(), done: make(chan error, 1), logs: logBuf}
-	go func() { ts.done <- srv.Serve([]*listen.Listener{{Listener: nl, Protocol: "http", Spec: ts.addr}}) }()
+	srv, addr := serveOn(t, cfg, h, Options{Log: log}, "http")
+	ts := &testServer{t: t, srv: srv, addr: addr, logs: logBuf}
 	t.Cleanup(func() {
-		_ = srv.Close()
-		select {
-		case <-ts.done:
-		case <-time.After(10 * time.Second):
-			t.Error("server did not stop within 10s of Close")
-		}
 		if t.Failed() {
 			t.Logf("server log:\n%s", logBuf.String())
 		}

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gonicorn/gonicorn/internal/listen"
 	"github.com/gonicorn/gonicorn/protocol/uwsgi"
 )
 
@@ -18,16 +17,7 @@ func BenchmarkUWSGIConnPerRequest(b *testing.B) {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(hello) })
 	cfg := testConfig()
 	cfg.EventLoops = 1
-	srv, err := New(&cfg, h, Options{Log: nopLog})
-	if err != nil {
-		b.Fatal(err)
-	}
-	nl, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	go srv.Serve([]*listen.Listener{{Listener: nl, Protocol: "uwsgi", Spec: "bench"}})
-	defer srv.Close()
+	_, addr := serveOn(b, cfg, h, Options{Log: nopLog}, "uwsgi")
 	pkt, _ := uwsgi.AppendPacket(nil, "REQUEST_METHOD", "GET", "REQUEST_URI", "/", "PATH_INFO", "/", "QUERY_STRING", "",
 		"SERVER_PROTOCOL", "HTTP/1.1", "REMOTE_ADDR", "127.0.0.1", "REMOTE_PORT", "5555",
 		"SERVER_NAME", "bench", "SERVER_PORT", "80", "HTTP_HOST", "bench", "HTTP_USER_AGENT", "bench")
@@ -35,7 +25,7 @@ func BenchmarkUWSGIConnPerRequest(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		c, err := net.Dial("tcp", nl.Addr().String())
+		c, err := net.Dial("tcp", addr)
 		if err != nil {
 			b.Fatal(err)
 		}
