@@ -24,8 +24,7 @@ import (
 )
 
 var (
-	errNoPoller      = errors.New("engine: event loop poller not found")
-	errServerStopped = errors.New("engine: server stopped")
+	errNoPoller = errors.New("engine: event loop poller not found")
 )
 
 // Options are what a Server needs besides the Config and the handler.
@@ -117,8 +116,6 @@ func New(cfg *config.Config, h http.Handler, o Options) (*Server, error) {
 	s.baseCtx = context.Background()
 	return s, nil
 }
-
-type listenerCtxKey struct{}
 
 // Serve accepts connections on ls until Shutdown or Close, and returns once every
 // connection is gone. The listeners are closed when Serve returns.
