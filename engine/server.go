@@ -125,14 +125,10 @@ func (s *Server) Serve(ls []*listen.Listener) error {
 	if loops <= 0 {
 		loops = runtime.GOMAXPROCS(0)
 	}
-	// Each event loop sits in epoll_wait holding its P until the runtime's
-	// monitor takes it back, which takes up to milliseconds when the process is
-	// quiet. With no P to spare, the accept loop, handler goroutines and timers
-	// wait that long: on one CPU a connection per request ran at 12.8k req/s
-	// with a 22 ms p99; with one spare P, 21.9k req/s and 3.9 ms.
-	if runtime.GOMAXPROCS(0) < loops+1 {
-		runtime.GOMAXPROCS(loops + 1)
-	}
+	// No P to spare beside the loops: an idle event loop parks in Go's own
+	// poller (third_party/gnet, PATCHES.md) instead of blocking its thread in
+	// epoll_wait, so handlers and timers run on its P at once. A spare P made the
+	// scheduler spin on a one-core worker (a nanosleep and a futex per request).
 	cli, err := gnet.NewClient(&loopHandler{s: s},
 		gnet.WithMulticore(true),
 		gnet.WithNumEventLoop(loops),

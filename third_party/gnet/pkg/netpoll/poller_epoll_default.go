@@ -40,6 +40,7 @@ type Poller struct {
 	asyncTaskQueue              queue.AsyncTaskQueue // queue with low priority
 	urgentAsyncTaskQueue        queue.AsyncTaskQueue // queue with high priority
 	highPriorityEventsThreshold int32                // threshold of high-priority events
+	parking                                          // gonicorn: wait in Go's poller (poller_epoll_gonicorn.go)
 }
 
 // OpenPoller instantiates a poller.
@@ -65,12 +66,16 @@ func OpenPoller() (poller *Poller, err error) {
 	poller.asyncTaskQueue = queue.NewLockFreeQueue()
 	poller.urgentAsyncTaskQueue = queue.NewLockFreeQueue()
 	poller.highPriorityEventsThreshold = MaxPollEventsCap
+	poller.initParking() // gonicorn
 	return
 }
 
 // Close closes the poller.
 func (p *Poller) Close() error {
 	_ = unix.Close(p.efd)
+	if p.file != nil { // gonicorn: the epoll descriptor is Go's poller's too
+		return p.file.Close()
+	}
 	return os.NewSyscallError("close", unix.Close(p.fd))
 }
 
@@ -119,6 +124,9 @@ func (p *Poller) Polling(callback PollEventHandler) error {
 	msec := -1
 	for {
 		n, err := unix.EpollWait(p.fd, el.events, msec)
+		if n == 0 && msec == 0 && p.park() { // gonicorn: idle, wait without holding a thread
+			continue
+		}
 		if n == 0 || (n < 0 && err == unix.EINTR) {
 			msec = -1
 			runtime.Gosched()

@@ -7,9 +7,51 @@ package netpoll
 
 import (
 	"os"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
+
+// parking lets an idle event loop wait for its epoll set to become ready in Go's
+// own network poller instead of in a blocking epoll_wait(2): the goroutine
+// parks, its thread and P stay free for the handler goroutines and timers, and
+// the runtime's monitor need not retake the P from a thread blocked in a system
+// call (which made the scheduler spin: nanosleep, futex and a hand-off of the P
+// for nearly every request when a worker runs on one core). An epoll descriptor
+// is itself pollable: it reads ready when its set has events.
+type parking struct {
+	file *os.File        // the epoll descriptor, registered in Go's poller
+	raw  syscall.RawConn // nil: parking unavailable, block in epoll_wait
+}
+
+func (p *Poller) initParking() {
+	if err := unix.SetNonblock(p.fd, true); err != nil {
+		return
+	}
+	f := os.NewFile(uintptr(p.fd), "epoll")
+	raw, err := f.SyscallConn()
+	if err != nil {
+		return
+	}
+	p.file, p.raw = f, raw
+}
+
+// park waits until the epoll set may have events; false when it cannot park
+// (then the caller blocks in epoll_wait as gnet does).
+func (p *Poller) park() bool {
+	if p.raw == nil {
+		return false
+	}
+	first := true
+	err := p.raw.Read(func(uintptr) bool {
+		if first {
+			first = false
+			return false // wait for readiness
+		}
+		return true
+	})
+	return err == nil
+}
 
 // ModEvents sets the level-triggered interest of pa's descriptor to ev exactly
 // (ReadEvents, WriteEvents, both, or 0 for errors and hang-ups only).
