@@ -122,10 +122,18 @@ func (p *Poller) Polling(callback PollEventHandler) error {
 	var doChores bool
 
 	msec := -1
+	if p.raw != nil {
+		msec = 0 // gonicorn: see waitEvents
+	}
 	for {
-		n, err := unix.EpollWait(p.fd, el.events, msec)
-		if n == 0 && msec == 0 && p.park() { // gonicorn: idle, wait without holding a thread
-			continue
+		var (
+			n   int
+			err error
+		)
+		if msec == 0 && p.raw != nil {
+			n, err = p.waitEvents(el.events) // gonicorn: idle, wait without holding a thread
+		} else {
+			n, err = unix.EpollWait(p.fd, el.events, msec)
 		}
 		if n == 0 || (n < 0 && err == unix.EINTR) {
 			msec = -1

@@ -36,21 +36,19 @@ func (p *Poller) initParking() {
 	p.file, p.raw = f, raw
 }
 
-// park waits until the epoll set may have events; false when it cannot park
-// (then the caller blocks in epoll_wait as gnet does).
-func (p *Poller) park() bool {
-	if p.raw == nil {
-		return false
-	}
-	first := true
-	err := p.raw.Read(func(uintptr) bool {
-		if first {
-			first = false
-			return false // wait for readiness
-		}
-		return true
+// waitEvents returns the events of the epoll set, parking the goroutine in Go's
+// poller while there are none. Go's poller reports the epoll descriptor
+// readable once per new event (edge-triggered); it forgets what it saw before
+// this call, so the set itself is checked after that and before every wait.
+func (p *Poller) waitEvents(events []unix.EpollEvent) (n int, err error) {
+	rerr := p.raw.Read(func(uintptr) bool {
+		n, err = unix.EpollWait(p.fd, events, 0)
+		return n != 0 || err != nil && err != unix.EINTR
 	})
-	return err == nil
+	if rerr != nil && err == nil {
+		return 0, rerr
+	}
+	return n, err
 }
 
 // ModEvents sets the level-triggered interest of pa's descriptor to ev exactly
