@@ -207,16 +207,27 @@ func (c *conn) startH2(up *h2Upgrade) {
 
 func shutdownWrite(fd int) error { return unix.Shutdown(fd, unix.SHUT_WR) }
 
-// speaksHTTP reports whether the first line of buf, once complete, ends in an
-// HTTP-version token ("HTTP/..."); an incomplete line is given the benefit of the doubt.
+// speaksHTTP reports whether buf starts the way an HTTP/1 request line does: a
+// method token followed by a space, or any line that names an HTTP-version. Such a
+// line, however malformed ("GET / HTTP/1.1 " with a trailing space, a missing
+// version), gets a 400 or 505 answer as net/http gives; bytes that are not HTTP at all
+// (a TLS hello, another protocol, noise) get a silent close.
 func speaksHTTP(buf []byte) bool {
-	i := bytes.IndexByte(buf, '\n')
-	if i < 0 {
+	buf = bytes.TrimLeft(buf, "\r\n")
+	line := buf
+	if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+		line = bytes.TrimSuffix(buf[:i], []byte("\r"))
+	}
+	if bytes.Contains(line, []byte(" HTTP/")) {
 		return true
 	}
-	line := bytes.TrimRight(buf[:i], "\r")
-	if i := bytes.LastIndexByte(line, ' '); i >= 0 {
-		line = line[i+1:]
+	i := 0
+	for i < len(line) && http1.IsToken(line[i:i+1]) {
+		i++
 	}
-	return bytes.HasPrefix(line, []byte("HTTP/"))
+	return i > 0 && i <= maxMethodLen && (i == len(line) || line[i] == ' ')
 }
+
+// maxMethodLen bounds what speaksHTTP takes for a method: the longest registered
+// method (UPDATEREDIRECTREF) has 17 bytes.
+const maxMethodLen = 24
