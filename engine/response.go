@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/valyala/bytebufferpool"
 
+	"github.com/gonicorn/gonicorn/internal/header"
 	"github.com/gonicorn/gonicorn/protocol/http1"
 )
 
@@ -504,7 +505,7 @@ func (w *response) appendHeadLocked(out *bytebufferpool.ByteBuffer, contentLengt
 func (w *response) trailerKeys() []string {
 	var keys []string
 	for _, v := range w.header["Trailer"] {
-		for _, k := range splitComma(v) {
+		for _, k := range header.SplitList(v) {
 			keys = append(keys, http.CanonicalHeaderKey(k))
 		}
 	}
@@ -547,7 +548,7 @@ func (w *response) appendTrailers(out *bytebufferpool.ByteBuffer, keys []string)
 
 func hasToken(vals []string, tok string) bool {
 	for _, v := range vals {
-		for _, t := range splitComma(v) {
+		for _, t := range header.SplitList(v) {
 			if strings.EqualFold(t, tok) {
 				return true
 			}
