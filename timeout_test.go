@@ -32,7 +32,9 @@ func serveEngine(t *testing.T, timeout time.Duration, h http.Handler) string {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve([]*listen.Listener{{Listener: nl, Protocol: "http", Spec: nl.Addr().String()}}) }()
+	go func() {
+		done <- srv.Serve([]*listen.Listener{{Listener: nl, Protocol: "http", Spec: nl.Addr().String()}})
+	}()
 	t.Cleanup(func() {
 		_ = srv.Close()
 		select {
