@@ -81,6 +81,9 @@ func newH2Stream(hc *h2Conn, id uint32, r *http.Request) *h2Stream {
 // Run serves the request on a pool goroutine.
 func (s *h2Stream) Run(ctx context.Context) {
 	defer s.hc.c.srv.endRequest()
+	s.mu.Lock()
+	s.handle = pool.HandleOf(ctx) // the loop may not have recorded it yet
+	s.mu.Unlock()
 	r := s.req.WithContext(ctx)
 	s.hc.c.srv.handler.ServeHTTP(s, r)
 	s.finish()

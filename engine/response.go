@@ -407,11 +407,19 @@ func (w *response) FlushError() error {
 	return w.waitAck()
 }
 
-// SetWriteDeadline bounds the waits of later writes (http.ResponseController).
+// SetWriteDeadline is http.ResponseController's: t becomes the handler's deadline
+// in place of --timeout (zero lifts it; see deadline.go) and bounds the waits of
+// later writes (zero: --write-timeout per stalled write).
 func (w *response) SetWriteDeadline(t time.Time) error {
 	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.usableLocked(); err != nil {
+		return err
+	}
+	if err := setHandlerDeadline(w.req.Context(), t); err != nil {
+		return err
+	}
 	w.deadline = t
-	w.mu.Unlock()
 	return nil
 }
 
