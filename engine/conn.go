@@ -44,13 +44,15 @@ const drainIdleGrace = 500 * time.Millisecond
 
 // conn is one client connection: its protocol state and its current exchange.
 type conn struct {
-	srv   *Server
-	gc    gnet.Conn
-	ctl   gnet.ConnControl // gc's direct writes and read pausing (third_party/gnet)
-	loop  gnet.EventLoop
-	lctx  context.Context
-	ln    *listen.Listener
-	uwsgi bool
+	srv  *Server
+	gc   gnet.Conn
+	ctl  gnet.ConnControl // gc's direct writes and read pausing (third_party/gnet)
+	loop gnet.EventLoop
+	lctx context.Context
+	ln   *listen.Listener
+	// dialect frames the answers: HTTP/1 or uWSGI from the listener, h2 once the
+	// connection switches.
+	dialect dialect
 
 	remoteAddr   string
 	localAddr    net.Addr
@@ -150,7 +152,7 @@ func newConn(s *Server, lf *listenerFD, gc gnet.Conn) *conn {
 		loop:       gc.EventLoop(),
 		lctx:       lf.lctx,
 		ln:         lf.ln,
-		uwsgi:      lf.uwsgi,
+		dialect:    dialectOf(lf.uwsgi),
 		remoteAddr: remoteString(remote),
 		localAddr:  gc.LocalAddr(),
 	}
@@ -303,7 +305,7 @@ func (c *conn) onTraffic() gnet.Action {
 			}
 			var act gnet.Action
 			var progressed bool
-			if c.uwsgi {
+			if c.dialect == dialectUWSGI {
 				progressed, act = c.readPacket()
 			} else {
 				progressed, act = c.readHead()
