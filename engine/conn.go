@@ -8,7 +8,6 @@ import (
 	"github.com/panjf2000/gnet/v2"
 	"github.com/valyala/bytebufferpool"
 
-	"github.com/gonicorn/gonicorn/internal/listen"
 	"github.com/gonicorn/gonicorn/protocol/http1"
 	"github.com/gonicorn/gonicorn/protocol/uwsgi"
 )
@@ -49,7 +48,7 @@ type conn struct {
 	ctl  gnet.ConnControl // gc's direct writes and read pausing (third_party/gnet)
 	loop gnet.EventLoop
 	lctx context.Context
-	ln   *listen.Listener
+	ln   *Listener
 	// dialect frames the answers: HTTP/1 or uWSGI from the listener, h2 once the
 	// connection switches.
 	dialect dialect

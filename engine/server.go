@@ -19,24 +19,14 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gonicorn/gonicorn/internal/allow"
-	"github.com/gonicorn/gonicorn/internal/config"
-	"github.com/gonicorn/gonicorn/internal/listen"
 	"github.com/gonicorn/gonicorn/internal/logs"
 	"github.com/gonicorn/gonicorn/pool"
 )
 
-// Options are what a Server needs besides the Config and the handler.
-type Options struct {
-	// Log is the error log.
-	Log zerolog.Logger
-	// Access is the access log; nil disables it.
-	Access *logs.AccessLog
-}
-
 // Server serves one process's share of the listeners: it accepts connections, runs
 // them on gnet event loops, and runs handlers on its pool.
 type Server struct {
-	cfg     *config.Config
+	cfg     *Options
 	handler http.Handler
 	log     zerolog.Logger
 	access  *logs.AccessLog
@@ -70,8 +60,9 @@ type Server struct {
 	drainKick    chan struct{}
 }
 
-// New builds a Server for cfg serving h. It starts nothing until Serve.
-func New(cfg *config.Config, h http.Handler, o Options) (*Server, error) {
+// New builds a Server serving h with o. It starts nothing until Serve.
+func New(h http.Handler, o Options) (*Server, error) {
+	cfg := &o
 	s := &Server{
 		cfg:          cfg,
 		handler:      h,
@@ -116,7 +107,7 @@ func New(cfg *config.Config, h http.Handler, o Options) (*Server, error) {
 
 // Serve accepts connections on ls until Shutdown or Close, and returns once every
 // connection is gone. The listeners are closed when Serve returns.
-func (s *Server) Serve(ls []*listen.Listener) error {
+func (s *Server) Serve(ls []*Listener) error {
 	if len(ls) == 0 {
 		return errors.New("engine: no listeners")
 	}
@@ -167,7 +158,7 @@ func (s *Server) Serve(ls []*listen.Listener) error {
 // initial gnet context of every connection accepted there.
 type listenerFD struct {
 	fd    int
-	ln    *listen.Listener
+	ln    *Listener
 	lctx  context.Context // carries http.LocalAddrContextKey
 	uwsgi bool
 }
@@ -176,7 +167,7 @@ type listenerFD struct {
 // their own goroutines: no accept goroutine, no hand-off, no second registration
 // in Go's poller. Each listener's net.Listener is closed here (its socket stays
 // open in the loops, and in the master and the other workers sharing it).
-func (s *Server) adopt(ls []*listen.Listener) error {
+func (s *Server) adopt(ls []*Listener) error {
 	for _, l := range ls {
 		fd, err := rawListenerFD(l.Listener)
 		if err != nil {
