@@ -9,7 +9,6 @@ import (
 	"github.com/panjf2000/gnet/v2"
 
 	"github.com/gonicorn/gonicorn/internal/allow"
-	"github.com/gonicorn/gonicorn/internal/config"
 	"github.com/gonicorn/gonicorn/protocol/proxyproto"
 )
 
@@ -37,7 +36,7 @@ type proxySettings struct {
 	allow   *allow.List
 }
 
-func newProxySettings(cfg *config.Config) (proxySettings, error) {
+func newProxySettings(cfg *Options) (proxySettings, error) {
 	var p proxySettings
 	switch cfg.ProxyProtocol {
 	case "", "off":

@@ -39,8 +39,9 @@ func startProxyServer(t *testing.T, mode string, allowFrom ...string) *proxyServ
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.Log, cfg.Access = zerolog.New(ps.errLog), al
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, r.RemoteAddr) })
-	_, ps.addr = serveOn(t, cfg, h, Options{Log: zerolog.New(ps.errLog), Access: al}, "http")
+	_, ps.addr = serveOn(t, cfg, h, "http")
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("error log:\n%s", ps.errLog.String())
