@@ -57,6 +57,8 @@ type conn struct {
 	localAddr    net.Addr
 	trustedProxy bool // the peer is in --forwarded-allow-ips
 
+	proxy proxyWait // a PROXY protocol header still to come (proxy.go)
+
 	state     connState
 	deadline  atomicInt64 // unix nanos; 0: none. Set on the loop, read by the clock.
 	paused    bool        // read interest is off
@@ -156,6 +158,7 @@ func newConn(s *Server, lf *listenerFD, gc gnet.Conn) *conn {
 		localAddr:  gc.LocalAddr(),
 	}
 	c.trustedProxy = s.forwardedAllow.AllowAddr(remote)
+	c.proxy = s.proxy.waitFor(c.localAddr, remote)
 	c.parser.Limits = http1.Limits{
 		MaxRequestLine:  s.cfg.LimitRequestLine,
 		MaxHeaderFields: s.cfg.LimitRequestFields,
@@ -253,7 +256,11 @@ func (h *loopHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	gc.SetContext(c)
 	h.s.admitted()
 	h.s.conns.Store(c, struct{}{})
-	c.setTimeout(h.s.cfg.KeepAlive + h.s.cfg.HeaderTimeout)
+	if c.proxy == proxyRequired || c.proxy == proxyOptional {
+		c.setTimeout(h.s.cfg.HeaderTimeout) // the PROXY header is part of the head
+	} else {
+		c.setTimeout(h.s.cfg.KeepAlive + h.s.cfg.HeaderTimeout)
+	}
 	return nil, gnet.None
 }
 
@@ -296,6 +303,11 @@ func (h *loopHandler) OnTraffic(gc gnet.Conn) gnet.Action {
 // onTraffic advances the connection with whatever input is buffered. It runs on
 // the loop, from OnTraffic and from callbacks after a response completes.
 func (c *conn) onTraffic() gnet.Action {
+	if c.proxy != proxyNone {
+		if act, done := c.readProxyHeader(); !done {
+			return act
+		}
+	}
 	for {
 		switch c.state {
 		case stIdle, stHead:
@@ -363,6 +375,9 @@ func onExpireWake(gc gnet.Conn, err error) error {
 func (c *conn) onExpire(now time.Time) gnet.Action {
 	switch c.state {
 	case stIdle:
+		if c.proxy == proxyRequired || c.proxy == proxyOptional {
+			return c.proxyExpired()
+		}
 		// Keep-alive idle timeout: a quiet close.
 		return gnet.Close
 	case stHead:
