@@ -208,10 +208,11 @@ func (h *h2Conn) onRequest(ev *h2.Event, now time.Time) {
 func (h *h2Conn) submit(s *h2Stream) {
 	s.submitted = true
 	h.c.srv.beginRequest()
-	handle, err := h.c.srv.pool.Submit(h.c.lctx, s)
-	if err != nil {
+	// A busy pool queues the stream behind this connection's others; connections
+	// take turns (pool.Enqueue). Only a full queue is answered 503 at once.
+	if err := h.c.srv.pool.Enqueue(h.c.lctx, s, h); err != nil {
 		h.c.srv.endRequest()
-		h.c.srv.log.Warn().Err(err).Str("request", s.String()).Msg("no handler slot free: 503")
+		h.c.srv.log.Warn().Err(err).Str("request", s.String()).Msg("no handler slot free and the stream queue is full (--max-queued-streams): 503")
 		s.mu.Lock()
 		s.handlerDone = true
 		s.mu.Unlock()
@@ -220,9 +221,6 @@ func (h *h2Conn) submit(s *h2Stream) {
 		h.maybeFinish(s)
 		return
 	}
-	s.mu.Lock()
-	s.handle = handle
-	s.mu.Unlock()
 }
 
 // answerStatus ends stream id with a bare status: a head with END_STREAM, which no
@@ -394,6 +392,7 @@ func (h *h2Conn) cancelAll(err error) {
 // onClose runs on the loop when the connection is gone.
 func (h *h2Conn) onClose(error) {
 	h.dead = true
+	h.c.srv.pool.DropQueued(h)
 	h.cancelAll(errH2ConnClosed)
 	if h.drainTick != nil {
 		h.drainTick.Stop()

@@ -14,6 +14,11 @@ type reqContext struct {
 	parent   context.Context
 	deadline time.Time // zero: no deadline
 
+	// Owned by the goroutine running the Job (see Park).
+	pool   *Pool
+	slot   bool // the Job holds a handler slot
+	parked bool // the Job gave its slot away while it waits on its client
+
 	mu   sync.Mutex
 	done chan struct{}
 	err  atomic.Pointer[error]
