@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gonicorn/gonicorn/internal/header"
 	"github.com/gonicorn/gonicorn/internal/logs"
 	"github.com/gonicorn/gonicorn/pool"
 	"github.com/gonicorn/gonicorn/protocol/h2"
@@ -204,7 +205,7 @@ func (s *h2Stream) logAccess(status int) {
 func (s *h2Stream) trailersLocked() http.Header {
 	var tr http.Header
 	for _, v := range s.snap["Trailer"] {
-		for _, k := range splitComma(v) {
+		for _, k := range header.SplitList(v) {
 			k = http.CanonicalHeaderKey(k)
 			if vv, ok := s.header[k]; ok && len(vv) > 0 {
 				if tr == nil {

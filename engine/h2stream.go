@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
 	"github.com/gonicorn/gonicorn/pool"
-	"github.com/gonicorn/gonicorn/protocol/h2"
 )
 
 // h2MaxOut bounds the response bytes a stream buffers before its handler waits for
@@ -80,44 +78,6 @@ func newH2Stream(hc *h2Conn, id uint32, r *http.Request) *h2Stream {
 		r.Body = (*h2Body)(s)
 	}
 	return s
-}
-
-// newRequest builds the *http.Request of a validated request head, as net/http's
-// HTTP/2 server fills it.
-func (h *h2Conn) newRequest(head *h2.RequestHead, endStream bool) (*http.Request, error) {
-	r := &http.Request{
-		Method:        head.Method,
-		Proto:         "HTTP/2.0",
-		ProtoMajor:    2,
-		Header:        head.Header,
-		Host:          head.Authority,
-		RequestURI:    head.Path,
-		RemoteAddr:    h.c.remoteAddr,
-		ContentLength: head.ContentLength,
-	}
-	if head.Method == http.MethodConnect {
-		r.URL = &url.URL{Host: head.Authority}
-		r.RequestURI = head.Authority
-	} else {
-		u, err := url.ParseRequestURI(head.Path)
-		if err != nil {
-			return nil, fmt.Errorf("h2 request target %q: %w", head.Path, err)
-		}
-		r.URL = u
-	}
-	if endStream {
-		r.Body = http.NoBody
-		r.ContentLength = 0
-	}
-	if tr := r.Header["Trailer"]; len(tr) > 0 {
-		r.Trailer = make(http.Header)
-		for _, v := range tr {
-			for _, k := range splitComma(v) {
-				r.Trailer[http.CanonicalHeaderKey(k)] = nil
-			}
-		}
-	}
-	return r, nil
 }
 
 // Run serves the request on a pool goroutine.

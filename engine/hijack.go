@@ -49,6 +49,10 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, errHijackAfterWrite
 	}
 	w.hijacked = true
+	// The connection is the handler's now, for as long as it likes (a WebSocket):
+	// it leaves --timeout and the pool's accounting, so no "exceeded" error is
+	// logged and the heartbeat never counts it stuck.
+	detachHandler(w.req.Context())
 	ex := w.ex
 	ex.hijack = make(chan hijackResult, 1)
 	w.mu.Unlock()

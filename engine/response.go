@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/valyala/bytebufferpool"
 
+	"github.com/gonicorn/gonicorn/internal/header"
 	"github.com/gonicorn/gonicorn/pool"
 	"github.com/gonicorn/gonicorn/protocol/http1"
 )
@@ -430,11 +431,19 @@ func (w *response) FlushError() error {
 	return w.waitAck()
 }
 
-// SetWriteDeadline bounds the waits of later writes (http.ResponseController).
+// SetWriteDeadline is http.ResponseController's: t becomes the handler's deadline
+// in place of --timeout (zero lifts it; see deadline.go) and bounds the waits of
+// later writes (zero: --write-timeout per stalled write).
 func (w *response) SetWriteDeadline(t time.Time) error {
 	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.usableLocked(); err != nil {
+		return err
+	}
+	if err := setHandlerDeadline(w.req.Context(), t); err != nil {
+		return err
+	}
 	w.deadline = t
-	w.mu.Unlock()
 	return nil
 }
 
@@ -511,7 +520,7 @@ func (w *response) appendHeadLocked(out *bytebufferpool.ByteBuffer, contentLengt
 func (w *response) trailerKeys() []string {
 	var keys []string
 	for _, v := range w.header["Trailer"] {
-		for _, k := range splitComma(v) {
+		for _, k := range header.SplitList(v) {
 			keys = append(keys, http.CanonicalHeaderKey(k))
 		}
 	}
@@ -554,7 +563,7 @@ func (w *response) appendTrailers(out *bytebufferpool.ByteBuffer, keys []string)
 
 func hasToken(vals []string, tok string) bool {
 	for _, v := range vals {
-		for _, t := range splitComma(v) {
+		for _, t := range header.SplitList(v) {
 			if strings.EqualFold(t, tok) {
 				return true
 			}
