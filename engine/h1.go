@@ -168,7 +168,7 @@ func (c *conn) reject(status int, reason string) {
 	c.flushPending()
 	c.parser.Reset()
 	b := getBuf()
-	b.B = appendErrorResponse(b.B, 1, status, c.srv.date.get(), !c.uwsgi, true)
+	b.B = appendErrorResponse(b.B, 1, status, c.srv.date.get(), c.dialect.connectionHeader(), true)
 	_, _ = c.gc.Write(b.B)
 	putBuf(b)
 	c.beginLinger()
@@ -201,6 +201,7 @@ func appendErrorResponse(dst []byte, minor, status int, date []byte, connHeader,
 // startH2 hands the connection to the HTTP/2 driver.
 func (c *conn) startH2(up *h2Upgrade) {
 	c.state = stH2
+	c.dialect = dialectH2
 	c.setDeadline(time.Time{})
 	c.h2 = newH2Conn(c, up)
 }

@@ -44,8 +44,7 @@ type h2Stream struct {
 	timedOut    bool            // the handler outlived --timeout
 	writeFailed bool            // the handler gave up waiting: the loop resets the stream
 
-	header      http.Header // the handler's live header map
-	snap        http.Header // the header as it was at WriteHeader
+	hdr         handlerHeader
 	status      int
 	wroteHeader bool
 	headSent    bool
@@ -112,14 +111,13 @@ func (s *h2Stream) Expired() {
 func (s *h2Stream) Recovered(any) {
 	s.mu.Lock()
 	if !s.headSent && !s.timedOut && s.resetErr == nil {
-		s.header = make(http.Header)
-		s.snap = nil
+		s.hdr = handlerHeader{}
 		s.wroteHeader = false
 		s.out = s.out[:0]
 		s.written = 0
 		s.declared = -1
 		s.writeHeaderLocked(http.StatusInternalServerError)
-		s.snap.Set("Content-Type", "text/plain; charset=utf-8")
+		s.hdr.head.Set("Content-Type", "text/plain; charset=utf-8")
 		s.out = append(s.out, "Internal Server Error\n"...)
 		s.written = int64(len(s.out))
 	} else {

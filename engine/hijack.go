@@ -41,11 +41,12 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		w.mu.Unlock()
 		return nil, nil, errHijackPipelined
 	}
-	if w.headSent || w.ex.c.uwsgi {
+	if !w.ex.c.dialect.hijackable() {
 		w.mu.Unlock()
-		if w.ex.c.uwsgi {
-			return nil, nil, http.ErrNotSupported
-		}
+		return nil, nil, http.ErrNotSupported
+	}
+	if w.headSent {
+		w.mu.Unlock()
 		return nil, nil, errHijackAfterWrite
 	}
 	w.hijacked = true
