@@ -120,3 +120,34 @@ func TestH2LoadManyStreamsNoneFails(t *testing.T) {
 			succeeded, failed, errored, s2xx, s5xx, n, out)
 	}
 }
+
+// A stream waits in the queue at most --timeout: then 503 with Retry-After, and the
+// connection serves on.
+func TestH2QueuedStreamPastTheQueueWaitGets503(t *testing.T) {
+	cfg := testConfig()
+	cfg.Threads = 1
+	cfg.Timeout = 300 * time.Millisecond
+	ts := startServer(t, cfg, nil)
+	r := dialRaw(t, ts.addr)
+	r.write(r.get(1, "/hang?ms=1500")) // holds the only slot past its deadline
+	waitUntil(t, 5*time.Second, func() bool { return ts.srv.pool.Running() == 1 }, "the hanging handler")
+	start := time.Now()
+	r.write(r.get(3, "/"))
+	if resp := r.readResponse(1); resp.status != 503 { // --timeout answers the stuck one
+		t.Fatalf("hanging stream: %+v", resp)
+	}
+	resp := r.readResponse(3)
+	if resp.status != 503 || resp.header.Get("retry-after") == "" {
+		t.Fatalf("queued stream: %+v", resp)
+	}
+	if waited := time.Since(start); waited < cfg.Timeout || waited > 5*time.Second {
+		t.Fatalf("503 after %v, want soon after the %v queue wait", waited, cfg.Timeout)
+	}
+	// Once the slot is back, streams run again.
+	waitUntil(t, 5*time.Second, func() bool { return ts.srv.pool.Running() == 0 }, "the hanging handler to end")
+	r2 := dialRaw(t, ts.addr)
+	r2.write(r2.get(1, "/"))
+	if resp := r2.readResponse(1); resp.status != 200 {
+		t.Fatalf("after the hanging handler: %+v", resp)
+	}
+}

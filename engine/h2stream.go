@@ -136,9 +136,9 @@ func (s *h2Stream) Dropped() {
 	s.hc.c.srv.log.Warn().Str("request", s.String()).Msg("h2 stream waited too long for a handler slot: 503")
 	s.mu.Lock()
 	if s.usableLocked() == nil && !s.wroteHeader {
-		s.header.Set("Retry-After", "1")
-		s.header.Set("Content-Type", "text/plain; charset=utf-8")
 		s.writeHeaderLocked(http.StatusServiceUnavailable)
+		s.hdr.head.Set("Retry-After", "1")
+		s.hdr.head.Set("Content-Type", "text/plain; charset=utf-8")
 		s.out = append(s.out, "Service Unavailable\n"...)
 		s.written = int64(len(s.out))
 	}
