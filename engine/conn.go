@@ -13,7 +13,7 @@ import (
 )
 
 // connState is where a connection is in its request cycle. It is read and
-// changed only on the connection's event loop.
+// changed only on the connection's event loop, and only by conn.enter.
 type connState uint8
 
 const (
@@ -28,6 +28,53 @@ const (
 	stHijacked                    // handed to the handler
 	stClosed
 )
+
+// stateBound is what a connection's single timer does when it enters a state.
+type stateBound uint8
+
+const (
+	boundKeep      stateBound = iota // unchanged: the state arms its own when it must
+	boundNone                        // disarmed: the state has no bound of its own
+	boundKeepAlive                   // --keep-alive (shortened while draining)
+	boundHeader                      // --header-timeout, from the head's first byte
+	boundBody                        // --body-timeout, rearmed by every body read
+)
+
+// stateBounds is the bound each state starts on entry. Expiry is answered by
+// onExpire, by state. Lingering arms lingerTime once the write side is shut; an
+// h2 connection keeps its own clocks per stream.
+var stateBounds = [...]stateBound{
+	stIdle:       boundKeepAlive,
+	stHead:       boundHeader,
+	stBodyBuffer: boundBody,
+	stBodyStream: boundBody,
+	stHandling:   boundNone,
+	stDiscard:    boundBody,
+	stLinger:     boundKeep,
+	stH2:         boundNone,
+	stHijacked:   boundKeep,
+	stClosed:     boundKeep,
+}
+
+// enter moves the connection to st and arms st's bound: every state change goes
+// through here.
+func (c *conn) enter(st connState) {
+	c.state = st
+	switch stateBounds[st] {
+	case boundNone:
+		c.setDeadline(time.Time{})
+	case boundKeepAlive:
+		if c.srv.draining.Load() {
+			c.setTimeout(min(c.srv.cfg.KeepAlive, drainIdleGrace))
+		} else {
+			c.setTimeout(c.srv.cfg.KeepAlive)
+		}
+	case boundHeader:
+		c.setTimeout(c.srv.cfg.HeaderTimeout)
+	case boundBody:
+		c.setTimeout(c.srv.cfg.BodyTimeout)
+	}
+}
 
 // pipelineLimit bounds the bytes a client may send ahead while a request runs
 // before the engine stops reading its socket.
@@ -270,7 +317,7 @@ func (h *loopHandler) OnClose(gc gnet.Conn, err error) gnet.Action {
 		return gnet.None
 	}
 	hijacked := c.state == stHijacked
-	c.state = stClosed
+	c.enter(stClosed)
 	h.s.conns.Delete(c)
 	h.s.released()
 	h.s.unwatchDrain(c)
@@ -396,7 +443,7 @@ func (c *conn) onExpire(now time.Time) gnet.Action {
 			c.body.pipe.fail(errBodyTimeout)
 			c.body.pipe = nil
 		}
-		c.state = stHandling
+		c.enter(stHandling)
 		c.mustClose = true
 		return gnet.None
 	case stDiscard, stLinger, stHijacked:
@@ -441,7 +488,7 @@ func onDrainWake(gc gnet.Conn, err error) error {
 // not turn our close into a reset that destroys the response it has not read.
 func (c *conn) beginLinger() {
 	c.flushPending()
-	c.state = stLinger
+	c.enter(stLinger)
 	c.cur = nil
 	c.resume()
 	if c.gc.OutboundBuffered() > 0 {
@@ -456,7 +503,7 @@ func (c *conn) beginLinger() {
 // It closes as soon as the response has left, with no lingering.
 func (c *conn) quickClose() gnet.Action {
 	c.flushPending()
-	c.state = stLinger
+	c.enter(stLinger)
 	c.cur = nil
 	c.body.release()
 	if c.gc.OutboundBuffered() > 0 {

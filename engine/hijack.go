@@ -87,7 +87,7 @@ func onHijackWake(gc gnet.Conn, err error) error {
 		return nil
 	}
 	c.flushPending()
-	c.state = stHijacked
+	c.enter(stHijacked)
 	c.pause()
 	if gc.OutboundBuffered() > 0 {
 		c.srv.watchDrain(c, drainHijack)
