@@ -29,3 +29,5 @@ require (
 )
 
 replace github.com/gonicorn/gonicorn => ../..
+
+replace github.com/panjf2000/gnet/v2 => ../../third_party/gnet // gonicorn patches gnet (third_party/gnet/PATCHES.md)
