@@ -9,6 +9,7 @@ import (
 	"github.com/valyala/bytebufferpool"
 
 	"github.com/gonicorn/gonicorn/internal/listen"
+	"github.com/gonicorn/gonicorn/internal/stats"
 	"github.com/gonicorn/gonicorn/protocol/http1"
 	"github.com/gonicorn/gonicorn/protocol/uwsgi"
 )
@@ -225,6 +226,17 @@ func (c *conn) resume() {
 	}
 }
 
+// protocol is what the connection speaks now, for the metrics.
+func (c *conn) protocol() stats.Protocol {
+	switch {
+	case c.uwsgi:
+		return stats.UWSGI
+	case c.h2 != nil:
+		return stats.H2
+	}
+	return stats.HTTP1
+}
+
 // loopHandler is the gnet EventHandler of every connection.
 type loopHandler struct {
 	gnet.BuiltinEventEngine
@@ -239,6 +251,7 @@ func (h *loopHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	c.gc = gc
 	c.loop = gc.EventLoop()
 	h.s.conns.Store(c, struct{}{})
+	h.s.stats.ConnOpened(c.protocol())
 	c.setTimeout(h.s.cfg.KeepAlive + h.s.cfg.HeaderTimeout)
 	return nil, gnet.None
 }
@@ -252,6 +265,7 @@ func (h *loopHandler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	c.state = stClosed
 	h.s.conns.Delete(c)
 	h.s.nconns.Add(-1)
+	h.s.stats.ConnClosed(c.protocol())
 	h.s.unwatchDrain(c)
 	if c.h2 != nil {
 		c.h2.onClose(err)

@@ -323,9 +323,16 @@ var commonHeaders = func() map[string]string {
 	return m
 }()
 
-// reject answers a request the server refuses, then closes the connection
-// gracefully (write side first, so the client reads the answer).
+// reject answers a request the server refuses before any handler runs (malformed,
+// too slow), counts it, then closes the connection gracefully (see refuse).
 func (c *conn) reject(status int, reason string) {
+	c.srv.stats.Rejected(status)
+	c.refuse(status)
+}
+
+// refuse answers status and closes the connection gracefully (write side first,
+// so the client reads the answer).
+func (c *conn) refuse(status int) {
 	c.flushPending()
 	c.parser.Reset()
 	b := getBuf()
@@ -361,6 +368,7 @@ func appendErrorResponse(dst []byte, minor, status int, date []byte, connHeader,
 
 // startH2 hands the connection to the HTTP/2 driver.
 func (c *conn) startH2(up *h2Upgrade) {
+	c.srv.stats.ConnUpgraded()
 	c.state = stH2
 	c.setDeadline(time.Time{})
 	c.h2 = newH2Conn(c, up)

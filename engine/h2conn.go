@@ -8,6 +8,7 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 
+	"github.com/gonicorn/gonicorn/internal/stats"
 	"github.com/gonicorn/gonicorn/protocol/h2"
 )
 
@@ -212,6 +213,8 @@ func (h *h2Conn) submit(s *h2Stream) {
 	if err != nil {
 		h.c.srv.endRequest()
 		h.c.srv.log.Warn().Err(err).Str("request", s.String()).Msg("no handler slot free: 503")
+		h.c.srv.stats.PoolRejected()
+		h.c.srv.stats.Request(stats.H2, s.req.Method, http.StatusServiceUnavailable, time.Since(s.start), 0, 0)
 		s.mu.Lock()
 		s.handlerDone = true
 		s.mu.Unlock()

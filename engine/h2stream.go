@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gonicorn/gonicorn/internal/stats"
 	"github.com/gonicorn/gonicorn/pool"
 	"github.com/gonicorn/gonicorn/protocol/h2"
 )
@@ -134,8 +135,13 @@ func (s *h2Stream) Expired() {
 		Msg("handler exceeded --timeout")
 	s.mu.Lock()
 	s.timedOut = true
+	answer := stats.TimeoutAnswered
+	if s.headSent {
+		answer = stats.TimeoutCut
+	}
 	s.signalOutLocked()
 	s.mu.Unlock()
+	s.hc.c.srv.stats.TimedOut(answer)
 	s.hc.notify(s)
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/gonicorn/gonicorn/internal/config"
 	"github.com/gonicorn/gonicorn/internal/listen"
 	"github.com/gonicorn/gonicorn/internal/logs"
+	"github.com/gonicorn/gonicorn/internal/stats"
 	"github.com/gonicorn/gonicorn/pool"
 )
 
@@ -33,6 +34,9 @@ type Options struct {
 	Log zerolog.Logger
 	// Access is the access log; nil disables it.
 	Access *logs.AccessLog
+	// Stats counts requests and connections for the master's metrics; nil
+	// disables counting.
+	Stats *stats.Counters
 }
 
 // Server serves one process's share of the listeners: it accepts connections, runs
@@ -42,6 +46,7 @@ type Server struct {
 	handler http.Handler
 	log     zerolog.Logger
 	access  *logs.AccessLog
+	stats   *stats.Counters
 	pool    *pool.Pool
 	client  *gnet.Client
 	date    dateCache
@@ -80,6 +85,7 @@ func New(cfg *config.Config, h http.Handler, o Options) (*Server, error) {
 		handler:      h,
 		log:          o.Log,
 		access:       o.Access,
+		stats:        o.Stats,
 		stopped:      make(chan struct{}),
 		serving:      make(chan struct{}),
 		drainWaiters: make(map[*conn]struct{}),
@@ -336,6 +342,9 @@ func (s *Server) Healthy() bool {
 	}
 	return s.pool.Healthy()
 }
+
+// InFlight returns how many requests are being handled now.
+func (s *Server) InFlight() int64 { return s.inflight.Load() }
 
 // Served returns how many requests this server has completed.
 func (s *Server) Served() uint64 { return s.served.Load() }
