@@ -117,9 +117,9 @@ func TestCollectorTotalsOverRestarts(t *testing.T) {
 		}
 	}
 	want := map[string]float64{
-		"gonicorn_http_requests_total{method=GET,protocol=http1,status_class=2xx}":  1,
-		"gonicorn_http_requests_total{method=GET,protocol=http1,status_class=5xx}":  1,
-		"gonicorn_http_requests_total{method=POST,protocol=h2,status_class=2xx}":    1,
+		"gonicorn_http_requests_total{method=GET,protocol=http1,status_class=2xx}": 1,
+		"gonicorn_http_requests_total{method=GET,protocol=http1,status_class=5xx}": 1,
+		"gonicorn_http_requests_total{method=POST,protocol=h2,status_class=2xx}":   1,
 		"gonicorn_http_request_duration_seconds{protocol=http1}":                   2,
 		"gonicorn_http_request_duration_seconds{protocol=h2}":                      1,
 		"gonicorn_http_rejected_requests_total{status=431}":                        1,
