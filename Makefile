@@ -1,12 +1,13 @@
 # gonicorn — the two commands a newcomer needs on a fresh Debian machine:
 #   make run    the demo app on 127.0.0.1:8000
-#   make test   every test (installs nginx, wrk, h2load, curl and h2spec first)
+#   make test   every test (installs nginx, wrk, h2load, curl, uWSGI, strace and h2spec first)
 
 GO       ?= go
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN      := $(CURDIR)/bin
-# command:debian-package pairs the tests need
-APT_DEPS := nginx:nginx wrk:wrk h2load:nghttp2-client curl:curl taskset:util-linux
+# command-or-file:debian-package pairs the tests and make bench need
+APT_DEPS := nginx:nginx wrk:wrk h2load:nghttp2-client curl:curl taskset:util-linux \
+	uwsgi:uwsgi-core /usr/lib/uwsgi/plugins/python3_plugin.so:uwsgi-plugin-python3 strace:strace
 
 .PHONY: run test deps tools bench vet build clean
 
@@ -20,7 +21,7 @@ build:
 deps:
 	@missing=""; for pair in $(APT_DEPS); do \
 		cmd=$${pair%%:*}; pkg=$${pair#*:}; \
-		command -v $$cmd >/dev/null 2>&1 || [ -x /usr/sbin/$$cmd ] || missing="$$missing $$pkg"; \
+		command -v $$cmd >/dev/null 2>&1 || [ -x /usr/sbin/$$cmd ] || [ -e "$$cmd" ] || missing="$$missing $$pkg"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
@@ -40,7 +41,8 @@ test: deps tools vet
 	$(GO) test -count=1 -race -timeout 8m ./engine/ ./pool/ ./protocol/... ./supervisor/ ./internal/...
 	cd bench/peers && $(GO) test -count=1 -mod=mod .
 
-# bench writes bench/results/results.md and chart.png (about 7 minutes); see scripts/bench.sh.
+# bench writes bench/results/results.md and chart.png (about 9 minutes); see scripts/bench.sh
+# (the binary-as-run comparison alone, one scenario at a time: scripts/bench-binary.sh).
 bench: deps tools build
 	./scripts/bench.sh
 

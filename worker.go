@@ -16,6 +16,7 @@ import (
 	"github.com/gonicorn/gonicorn/engine"
 	"github.com/gonicorn/gonicorn/internal/listen"
 	"github.com/gonicorn/gonicorn/internal/logs"
+	"github.com/gonicorn/gonicorn/internal/readiness"
 	"github.com/gonicorn/gonicorn/internal/stats"
 	"github.com/gonicorn/gonicorn/supervisor"
 )
@@ -32,7 +33,8 @@ const serveExitBound = 5 * time.Second
 // listeners it inherited with the configuration its master passed, reports to the
 // master through the heartbeat pipe, and answers the worker signals (TERM graceful
 // stop within --graceful-timeout, INT/QUIT stop now, ABRT log the stuck handlers and
-// every stack then exit 1, USR1 reopen logs). It exits with
+// every stack then exit 1, USR1 reopen logs, USR2 the master's shutdown delay
+// began: readiness answers 503). It exits with
 // supervisor.ExitBootFailed when it cannot start serving, so that the master does
 // not respawn it in a loop.
 func runWorker(h http.Handler) int {
@@ -81,7 +83,8 @@ func runWorker(h http.Handler) int {
 	if cfg.Counting() {
 		counters = stats.NewCounters()
 	}
-	srv, err := engine.New(&cfg, h, engine.Options{Log: log, Access: access, Stats: counters})
+	var ready readiness.State
+	srv, err := engine.New(&cfg, readiness.Handler(cfg.ReadinessPath, &ready, h), engine.Options{Log: log, Access: access, Stats: counters})
 	if err != nil {
 		_ = listen.Close(lns)
 		return bootFailed("engine", err)
@@ -99,6 +102,7 @@ func runWorker(h http.Handler) int {
 		waitServe(served, log)
 		return 1
 	}
+	ready.SetReady()
 	log.Info().Int("master", w.MasterPID).Msg("worker serving")
 
 	if counters != nil {
@@ -152,6 +156,10 @@ func runWorker(h http.Handler) int {
 			case syscall.SIGABRT:
 				logAbort(srv, log)
 				return 1
+			case supervisor.DrainSignal:
+				ready.SetDraining()
+				log.Info().Str("readiness_path", cfg.ReadinessPath).
+					Msg("worker: the master's shutdown delay began; serving on, readiness answers 503")
 			case syscall.SIGUSR1:
 				if err := errFile.Reopen(); err != nil {
 					log.Error().Err(err).Msg("reopening the error log")

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"bufio"
 	"bytes"
 	"io"
@@ -62,7 +63,7 @@ func TestUWSGIRequestReadsBackWithTheServersParser(t *testing.T) {
 	if !bytes.Equal(raw[n:], []byte("body!")) {
 		t.Fatalf("body after the packet: %q", raw[n:])
 	}
-	r, err := uwsgi.NewRequest(&p)
+	r, err := uwsgi.NewRequest(context.Background(), &p)
 	if err != nil {
 		t.Fatal(err)
 	}

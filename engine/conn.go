@@ -45,12 +45,14 @@ const drainIdleGrace = 500 * time.Millisecond
 
 // conn is one client connection: its protocol state and its current exchange.
 type conn struct {
-	srv   *Server
-	gc    gnet.Conn
-	loop  gnet.EventLoop
-	lctx  context.Context
-	ln    *listen.Listener
-	uwsgi bool
+	srv  *Server
+	gc   gnet.Conn
+	loop gnet.EventLoop
+	lctx context.Context
+	ln   *listen.Listener
+	// dialect frames the answers: HTTP/1 or uWSGI from the listener, h2 once the
+	// connection switches.
+	dialect dialect
 
 	remoteAddr   string
 	localAddr    net.Addr
@@ -146,7 +148,7 @@ func newConn(s *Server, l *listen.Listener, lctx context.Context, nc net.Conn, u
 		srv:        s,
 		lctx:       lctx,
 		ln:         l,
-		uwsgi:      uwsgiProto,
+		dialect:    dialectOf(uwsgiProto),
 		remoteAddr: remoteString(nc.RemoteAddr()),
 		localAddr:  nc.LocalAddr(),
 	}
@@ -228,10 +230,10 @@ func (c *conn) resume() {
 
 // protocol is what the connection speaks now, for the metrics.
 func (c *conn) protocol() stats.Protocol {
-	switch {
-	case c.uwsgi:
+	switch c.dialect {
+	case dialectUWSGI:
 		return stats.UWSGI
-	case c.h2 != nil:
+	case dialectH2:
 		return stats.H2
 	}
 	return stats.HTTP1
@@ -304,7 +306,7 @@ func (c *conn) onTraffic() gnet.Action {
 			}
 			var act gnet.Action
 			var progressed bool
-			if c.uwsgi {
+			if c.dialect == dialectUWSGI {
 				progressed, act = c.readPacket()
 			} else {
 				progressed, act = c.readHead()

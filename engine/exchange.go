@@ -48,7 +48,7 @@ const (
 
 func newExchange(c *conn, r *http.Request, closeAfter, expect100 bool) *exchange {
 	// --keep-alive 0 turns keep-alive off: every response closes.
-	closeAfter = closeAfter || c.uwsgi || c.srv.cfg.KeepAlive <= 0
+	closeAfter = closeAfter || c.dialect.oneRequest() || c.srv.cfg.KeepAlive <= 0
 	ex := &exchange{c: c, req: r, closeAfter: closeAfter, expect100: expect100, start: time.Now()}
 	ex.w.init(ex)
 	return ex
@@ -180,7 +180,7 @@ func (ex *exchange) sendContinue() { ex.w.sendContinue() }
 func (ex *exchange) countRequest(status int, bodyBytes int64) {
 	if st := ex.c.srv.stats; st != nil {
 		p := stats.HTTP1
-		if ex.c.uwsgi {
+		if ex.c.dialect == dialectUWSGI {
 			p = stats.UWSGI
 		}
 		st.Request(p, ex.req.Method, status, time.Since(ex.start), ex.req.ContentLength, bodyBytes)
@@ -277,7 +277,7 @@ func (c *conn) finishExchange(ex *exchange) gnet.Action {
 			return gnet.None
 		}
 	}
-	if c.uwsgi && c.state == stHandling && c.gc.InboundBuffered() == 0 {
+	if c.dialect.oneRequest() && c.state == stHandling && c.gc.InboundBuffered() == 0 {
 		return c.quickClose()
 	}
 	// A response that told the client to keep the connection is honoured even

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
-	"net/url"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -151,177 +150,17 @@ func (c *conn) wantsH2Upgrade() []byte {
 	return settings
 }
 
-var methods = map[string]string{
-	"GET": "GET", "HEAD": "HEAD", "POST": "POST", "PUT": "PUT", "DELETE": "DELETE",
-	"OPTIONS": "OPTIONS", "PATCH": "PATCH", "CONNECT": "CONNECT", "TRACE": "TRACE",
-}
-
-// newRequest turns the parsed head into an *http.Request as net/http fills it. All
-// its strings share one copy of the head: the parsed slices alias gnet's buffer.
+// newRequest builds the request of the head just parsed, with the pool context it
+// will run under and the connection's peer address.
 func (c *conn) newRequest(head []byte) (*http.Request, error) {
-	h := &c.head
-	all := string(head)
-	sub := func(b []byte) string {
-		if len(b) == 0 {
-			return ""
-		}
-		off := subOffset(head, b)
-		if off < 0 {
-			return string(b)
-		}
-		return all[off : off+len(b)]
-	}
-	method, ok := methods[string(h.Method)]
-	if !ok {
-		method = sub(h.Method)
-	}
-	target := sub(h.Target)
-	// Built on the stack and moved to the heap once, with the context it will
-	// run with: no WithContext copy per request.
-	tmpl := http.Request{
-		Method:        method,
-		RequestURI:    target,
-		ProtoMajor:    h.ProtoMajor,
-		ProtoMinor:    h.ProtoMinor,
-		Header:        make(http.Header, len(h.Fields)),
-		ContentLength: h.ContentLength,
-		Close:         !h.KeepAlive,
-		RemoteAddr:    c.remoteAddr,
-		Host:          sub(h.Host),
-	}
-	switch {
-	case h.ProtoMajor == 1 && h.ProtoMinor == 1:
-		tmpl.Proto = "HTTP/1.1"
-	case h.ProtoMajor == 1 && h.ProtoMinor == 0:
-		tmpl.Proto = "HTTP/1.0"
-	default:
-		tmpl.Proto = "HTTP/" + strconv.Itoa(h.ProtoMajor) + "." + strconv.Itoa(h.ProtoMinor)
-	}
-	var err error
-	if method == "CONNECT" && len(target) > 0 && target[0] != '/' {
-		tmpl.URL = &url.URL{Host: target}
-	} else if tmpl.URL, err = url.ParseRequestURI(target); err != nil {
+	r, err := http1.NewRequest(c.srv.pool.NewContext(c.lctx), head, &c.head)
+	if err != nil {
 		return nil, err
 	}
-	if tmpl.Host == "" && tmpl.URL.Host != "" {
-		tmpl.Host = tmpl.URL.Host
-	}
-	if h.ContentLength < 0 {
-		tmpl.ContentLength = 0
-		if h.Chunked {
-			tmpl.ContentLength = -1
-			tmpl.TransferEncoding = []string{"chunked"}
-		}
-	}
-	vals := make([]string, len(h.Fields))
-	for i, f := range h.Fields {
-		name := canonicalName(f.Name, sub)
-		vals[i] = sub(f.Value)
-		if old, ok := tmpl.Header[name]; ok {
-			tmpl.Header[name] = append(old, vals[i])
-		} else {
-			tmpl.Header[name] = vals[i : i+1 : i+1]
-		}
-	}
-	if h.Chunked {
-		// Trailer keys announced by the client appear in tmpl.Trailer with nil values
-		// until the body has been read, as net/http does.
-		if tr := tmpl.Header["Trailer"]; len(tr) > 0 {
-			tmpl.Trailer = make(http.Header)
-			for _, v := range tr {
-				for _, k := range splitComma(v) {
-					tmpl.Trailer[http.CanonicalHeaderKey(k)] = nil
-				}
-			}
-		}
-	}
-	r := tmpl.WithContext(c.srv.pool.NewContext(c.lctx))
+	r.RemoteAddr = c.remoteAddr
 	c.applyForwarded(r)
 	return r, nil
 }
-
-// subOffset returns where b starts inside head, or -1 when it does not alias it.
-func subOffset(head, b []byte) int {
-	if len(b) == 0 || len(head) == 0 {
-		return -1
-	}
-	off := int(uintptrOf(b) - uintptrOf(head))
-	if off < 0 || off+len(b) > len(head) {
-		return -1
-	}
-	return off
-}
-
-func splitComma(v string) []string {
-	var out []string
-	for len(v) > 0 {
-		i := 0
-		for i < len(v) && v[i] != ',' {
-			i++
-		}
-		if t := trimOWS(v[:i]); t != "" {
-			out = append(out, t)
-		}
-		if i == len(v) {
-			break
-		}
-		v = v[i+1:]
-	}
-	return out
-}
-
-func trimOWS(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
-}
-
-// canonicalName returns the canonical form of a header name, sharing the head's
-// string when the name is already canonical.
-func canonicalName(name []byte, sub func([]byte) string) string {
-	if s, ok := commonHeaders[string(name)]; ok {
-		return s
-	}
-	upper := true
-	for _, ch := range name {
-		if upper && 'a' <= ch && ch <= 'z' || !upper && 'A' <= ch && ch <= 'Z' {
-			return http.CanonicalHeaderKey(string(name))
-		}
-		upper = ch == '-'
-	}
-	return sub(name)
-}
-
-var commonHeaders = func() map[string]string {
-	m := map[string]string{}
-	for _, k := range []string{
-		"Accept", "Accept-Charset", "Accept-Encoding", "Accept-Language", "Authorization",
-		"Cache-Control", "Connection", "Content-Length", "Content-Type", "Cookie", "Expect",
-		"Host", "If-Modified-Since", "If-None-Match", "Origin", "Pragma", "Referer",
-		"Transfer-Encoding", "Upgrade", "User-Agent", "X-Forwarded-For", "X-Forwarded-Proto",
-		"X-Real-Ip", "X-Request-Id", "Sec-Websocket-Key", "Sec-Websocket-Version",
-		"Sec-Websocket-Extensions", "Sec-Websocket-Protocol", "Trailer", "Te", "Range",
-		"Http2-Settings", "Keep-Alive", "Dnt", "Sec-Fetch-Mode", "Sec-Fetch-Site", "Sec-Fetch-Dest",
-		"Upgrade-Insecure-Requests",
-	} {
-		m[k] = k
-		lower := []byte(k)
-		for i := range lower {
-			if 'A' <= lower[i] && lower[i] <= 'Z' {
-				lower[i] += 'a' - 'A'
-			}
-		}
-		m[string(lower)] = k
-	}
-	m["Sec-WebSocket-Key"] = "Sec-Websocket-Key"
-	m["Sec-WebSocket-Version"] = "Sec-Websocket-Version"
-	m["HTTP2-Settings"] = "Http2-Settings"
-	return m
-}()
 
 // reject answers a request the server refuses before any handler runs (malformed,
 // too slow), counts it, then closes the connection gracefully (see refuse).
@@ -336,7 +175,7 @@ func (c *conn) refuse(status int) {
 	c.flushPending()
 	c.parser.Reset()
 	b := getBuf()
-	b.B = appendErrorResponse(b.B, 1, status, c.srv.date.get(), !c.uwsgi, true)
+	b.B = appendErrorResponse(b.B, 1, status, c.srv.date.get(), c.dialect.connectionHeader(), true)
 	_, _ = c.gc.Write(b.B)
 	putBuf(b)
 	c.beginLinger()
@@ -370,22 +209,34 @@ func appendErrorResponse(dst []byte, minor, status int, date []byte, connHeader,
 func (c *conn) startH2(up *h2Upgrade) {
 	c.srv.stats.ConnUpgraded()
 	c.state = stH2
+	c.dialect = dialectH2
 	c.setDeadline(time.Time{})
 	c.h2 = newH2Conn(c, up)
 }
 
 func shutdownWrite(fd int) error { return unix.Shutdown(fd, unix.SHUT_WR) }
 
-// speaksHTTP reports whether the first line of buf, once complete, ends in an
-// HTTP-version token ("HTTP/..."); an incomplete line is given the benefit of the doubt.
+// speaksHTTP reports whether buf starts the way an HTTP/1 request line does: a
+// method token followed by a space, or any line that names an HTTP-version. Such a
+// line, however malformed ("GET / HTTP/1.1 " with a trailing space, a missing
+// version), gets a 400 or 505 answer as net/http gives; bytes that are not HTTP at all
+// (a TLS hello, another protocol, noise) get a silent close.
 func speaksHTTP(buf []byte) bool {
-	i := bytes.IndexByte(buf, '\n')
-	if i < 0 {
+	buf = bytes.TrimLeft(buf, "\r\n")
+	line := buf
+	if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+		line = bytes.TrimSuffix(buf[:i], []byte("\r"))
+	}
+	if bytes.Contains(line, []byte(" HTTP/")) {
 		return true
 	}
-	line := bytes.TrimRight(buf[:i], "\r")
-	if i := bytes.LastIndexByte(line, ' '); i >= 0 {
-		line = line[i+1:]
+	i := 0
+	for i < len(line) && http1.IsToken(line[i:i+1]) {
+		i++
 	}
-	return bytes.HasPrefix(line, []byte("HTTP/"))
+	return i > 0 && i <= maxMethodLen && (i == len(line) || line[i] == ' ')
 }
+
+// maxMethodLen bounds what speaksHTTP takes for a method: the longest registered
+// method (UPDATEREDIRECTREF) has 17 bytes.
+const maxMethodLen = 24

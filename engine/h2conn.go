@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"sync"
@@ -179,7 +180,10 @@ func (h *h2Conn) onEvent(ev *h2.Event, now time.Time) {
 }
 
 func (h *h2Conn) onRequest(ev *h2.Event, now time.Time) {
-	r, err := h.newRequest(ev.Request, ev.EndStream)
+	r, err := h2.NewRequest(context.Background(), ev.Request, ev.EndStream)
+	if err == nil {
+		r.RemoteAddr = h.c.remoteAddr
+	}
 	if err != nil {
 		h.c.srv.log.Info().Str("peer", h.c.remoteAddr).Err(err).Msg("h2 bad request target: 400")
 		h.answerStatus(ev.StreamID, http.StatusBadRequest)

@@ -3,7 +3,6 @@ package engine
 import (
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gonicorn/gonicorn/internal/logs"
@@ -14,14 +13,12 @@ import (
 // The http.ResponseWriter side of h2Stream. Its methods run on the handler's
 // goroutine; what they produce is framed on the loop by service.
 
-// Header returns the response header map.
+// Header returns the response header map; after WriteHeader, changes reach only
+// the trailers (see handlerHeader).
 func (s *h2Stream) Header() http.Header {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.header == nil {
-		s.header = make(http.Header)
-	}
-	return s.header
+	return s.hdr.get()
 }
 
 func (s *h2Stream) usableLocked() error {
@@ -53,7 +50,7 @@ func (s *h2Stream) WriteHeader(code int) {
 			s.mu.Unlock()
 			return
 		}
-		s.info = append(s.info, h2Info{status: code, header: s.header.Clone()})
+		s.info = append(s.info, h2Info{status: code, header: s.hdr.head.Clone()})
 		s.mu.Unlock()
 		s.hc.notify(s)
 		return
@@ -65,16 +62,8 @@ func (s *h2Stream) WriteHeader(code int) {
 func (s *h2Stream) writeHeaderLocked(code int) {
 	s.wroteHeader = true
 	s.status = code
-	if s.header == nil {
-		s.header = make(http.Header)
-	}
-	// Changes to the header map after WriteHeader do not reach the head (only
-	// declared trailers do), as with net/http.
-	s.snap = s.header.Clone()
-	if s.snap == nil {
-		s.snap = make(http.Header)
-	}
-	s.declared = declaredLength(s.snap, s.hc.c.srv.log, s)
+	// The head is framed on the loop: it must not share the map the handler holds.
+	s.declared = declaredLength(s.hdr.fix(true), s.hc.c.srv.log, s)
 }
 
 // Write buffers body bytes, waiting while the stream's buffer is full.
@@ -171,7 +160,7 @@ func (s *h2Stream) logAccess(status int) {
 		return
 	}
 	s.mu.Lock()
-	n, hdr := s.written, s.snap
+	n, hdr := s.written, s.hdr.head
 	s.mu.Unlock()
 	if st != nil {
 		st.Request(stats.H2, s.req.Method, status, time.Since(s.start), s.req.ContentLength, n)
@@ -194,30 +183,9 @@ func (s *h2Stream) logAccess(status int) {
 	al.Log(&e)
 }
 
-// trailersLocked collects the trailers of a finished response: the keys declared
-// in the Trailer header and keys carrying http.TrailerPrefix.
+// trailersLocked collects the trailers of a finished response.
 func (s *h2Stream) trailersLocked() http.Header {
-	var tr http.Header
-	for _, v := range s.snap["Trailer"] {
-		for _, k := range splitComma(v) {
-			k = http.CanonicalHeaderKey(k)
-			if vv, ok := s.header[k]; ok && len(vv) > 0 {
-				if tr == nil {
-					tr = make(http.Header)
-				}
-				tr[k] = vv
-			}
-		}
-	}
-	for k, vv := range s.header {
-		if strings.HasPrefix(k, http.TrailerPrefix) && len(vv) > 0 {
-			if tr == nil {
-				tr = make(http.Header)
-			}
-			tr[http.CanonicalHeaderKey(k[len(http.TrailerPrefix):])] = vv
-		}
-	}
-	return tr
+	return s.hdr.trailers(s.hdr.trailerKeys())
 }
 
 // service frames, on the loop, what the handler of s has produced since last time,
@@ -315,12 +283,12 @@ func (h *h2Conn) writeStreamLocked(s *h2Stream, now time.Time) {
 // Content-Type sniffed from the body, and Content-Length when the handler finished
 // before anything was flushed.
 func (h *h2Conn) writeHeadLocked(s *h2Stream, tr http.Header) {
-	rh := h2.ResponseHead{Status: s.status, Header: s.snap}
-	if _, ok := s.snap["Date"]; !ok {
+	rh := h2.ResponseHead{Status: s.status, Header: s.hdr.head}
+	if _, ok := s.hdr.head["Date"]; !ok {
 		rh.Date = string(h.c.srv.date.get())
 	}
 	allowed := bodyAllowed(s.status)
-	if _, ok := s.snap["Content-Type"]; !ok && allowed && len(s.out) > 0 && s.snap.Get("Content-Encoding") == "" {
+	if _, ok := s.hdr.head["Content-Type"]; !ok && allowed && len(s.out) > 0 && s.hdr.head.Get("Content-Encoding") == "" {
 		rh.ContentType = http.DetectContentType(s.out[:min(len(s.out), 512)])
 	}
 	if s.handlerDone && s.declared < 0 && allowed && tr == nil && (s.written > 0 || !s.isHead) {

@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
 	"github.com/gonicorn/gonicorn/internal/stats"
 	"github.com/gonicorn/gonicorn/pool"
-	"github.com/gonicorn/gonicorn/protocol/h2"
 )
 
 // h2MaxOut bounds the response bytes a stream buffers before its handler waits for
@@ -46,8 +44,7 @@ type h2Stream struct {
 	timedOut    bool  // the handler outlived --timeout
 	writeFailed bool  // the handler gave up waiting: the loop resets the stream
 
-	header      http.Header // the handler's live header map
-	snap        http.Header // the header as it was at WriteHeader
+	hdr         handlerHeader
 	status      int
 	wroteHeader bool
 	headSent    bool
@@ -82,47 +79,12 @@ func newH2Stream(hc *h2Conn, id uint32, r *http.Request) *h2Stream {
 	return s
 }
 
-// newRequest builds the *http.Request of a validated request head, as net/http's
-// HTTP/2 server fills it.
-func (h *h2Conn) newRequest(head *h2.RequestHead, endStream bool) (*http.Request, error) {
-	r := &http.Request{
-		Method:        head.Method,
-		Proto:         "HTTP/2.0",
-		ProtoMajor:    2,
-		Header:        head.Header,
-		Host:          head.Authority,
-		RequestURI:    head.Path,
-		RemoteAddr:    h.c.remoteAddr,
-		ContentLength: head.ContentLength,
-	}
-	if head.Method == http.MethodConnect {
-		r.URL = &url.URL{Host: head.Authority}
-		r.RequestURI = head.Authority
-	} else {
-		u, err := url.ParseRequestURI(head.Path)
-		if err != nil {
-			return nil, fmt.Errorf("h2 request target %q: %w", head.Path, err)
-		}
-		r.URL = u
-	}
-	if endStream {
-		r.Body = http.NoBody
-		r.ContentLength = 0
-	}
-	if tr := r.Header["Trailer"]; len(tr) > 0 {
-		r.Trailer = make(http.Header)
-		for _, v := range tr {
-			for _, k := range splitComma(v) {
-				r.Trailer[http.CanonicalHeaderKey(k)] = nil
-			}
-		}
-	}
-	return r, nil
-}
-
 // Run serves the request on a pool goroutine.
 func (s *h2Stream) Run(ctx context.Context) {
 	defer s.hc.c.srv.endRequest()
+	s.mu.Lock()
+	s.handle = pool.HandleOf(ctx) // the loop may not have recorded it yet
+	s.mu.Unlock()
 	r := s.req.WithContext(ctx)
 	s.hc.c.srv.handler.ServeHTTP(s, r)
 	s.finish()
@@ -149,14 +111,13 @@ func (s *h2Stream) Expired() {
 func (s *h2Stream) Recovered(any) {
 	s.mu.Lock()
 	if !s.headSent && !s.timedOut && s.resetErr == nil {
-		s.header = make(http.Header)
-		s.snap = nil
+		s.hdr = handlerHeader{}
 		s.wroteHeader = false
 		s.out = s.out[:0]
 		s.written = 0
 		s.declared = -1
 		s.writeHeaderLocked(http.StatusInternalServerError)
-		s.snap.Set("Content-Type", "text/plain; charset=utf-8")
+		s.hdr.head.Set("Content-Type", "text/plain; charset=utf-8")
 		s.out = append(s.out, "Internal Server Error\n"...)
 		s.written = int64(len(s.out))
 	} else {

@@ -41,14 +41,19 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		w.mu.Unlock()
 		return nil, nil, errHijackPipelined
 	}
-	if w.headSent || w.ex.c.uwsgi {
+	if !w.ex.c.dialect.hijackable() {
 		w.mu.Unlock()
-		if w.ex.c.uwsgi {
-			return nil, nil, http.ErrNotSupported
-		}
+		return nil, nil, http.ErrNotSupported
+	}
+	if w.headSent {
+		w.mu.Unlock()
 		return nil, nil, errHijackAfterWrite
 	}
 	w.hijacked = true
+	// The connection is the handler's now, for as long as it likes (a WebSocket):
+	// it leaves --timeout and the pool's accounting, so no "exceeded" error is
+	// logged and the heartbeat never counts it stuck.
+	detachHandler(w.req.Context())
 	ex := w.ex
 	ex.hijack = make(chan hijackResult, 1)
 	w.mu.Unlock()

@@ -15,6 +15,7 @@ import (
 	"github.com/gonicorn/gonicorn/internal/stats"
 	"github.com/valyala/bytebufferpool"
 
+	"github.com/gonicorn/gonicorn/internal/header"
 	"github.com/gonicorn/gonicorn/protocol/http1"
 )
 
@@ -45,8 +46,7 @@ type response struct {
 	req *http.Request
 
 	mu          sync.Mutex
-	header      http.Header
-	late        http.Header // the handler's header after WriteHeader: trailers only
+	hdr         handlerHeader
 	status      int
 	wroteHeader bool
 	headSent    bool
@@ -70,25 +70,17 @@ type response struct {
 func (w *response) init(ex *exchange) {
 	w.ex = ex
 	w.req = ex.req
-	w.header = make(http.Header)
 	w.declared = -1
 	w.isHead = ex.req.Method == http.MethodHead
 	w.buf = getBuf()
 }
 
-// Header returns the response header map.
-// Once the status is written, the head is fixed, as with net/http: later
-// changes go to a copy, from which only trailers are taken.
+// Header returns the response header map; after WriteHeader, changes reach only
+// the trailers (see handlerHeader).
 func (w *response) Header() http.Header {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if !w.wroteHeader {
-		return w.header
-	}
-	if w.late == nil {
-		w.late = w.header.Clone()
-	}
-	return w.late
+	return w.hdr.get()
 }
 
 // usableLocked reports why the handler may no longer write, if so.
@@ -119,7 +111,7 @@ func (w *response) WriteHeader(code int) {
 		return
 	}
 	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
-		if w.ex.c.uwsgi || w.req.ProtoMinor == 0 {
+		if !w.ex.c.dialect.sendsInterim(w.req) {
 			return
 		}
 		if code == http.StatusContinue {
@@ -127,7 +119,7 @@ func (w *response) WriteHeader(code int) {
 		}
 		out := getBuf()
 		out.B = http1.AppendStatusLine(out.B, 1, 1, code)
-		out.B = http1.AppendHeaders(out.B, w.header)
+		out.B = http1.AppendHeaders(out.B, w.hdr.get())
 		out.B = append(out.B, crlf...)
 		if w.handoffLocked(out, nil, false) == nil {
 			w.mu.Unlock()
@@ -142,7 +134,7 @@ func (w *response) WriteHeader(code int) {
 func (w *response) writeHeaderLocked(code int) {
 	w.wroteHeader = true
 	w.status = code
-	w.declared = declaredLength(w.header, w.ex.c.srv.log, w.ex)
+	w.declared = declaredLength(w.hdr.fix(false), w.ex.c.srv.log, w.ex)
 }
 
 func bodyAllowed(status int) bool {
@@ -230,7 +222,7 @@ const uwsgiHoldLimit = 8 << 20
 // holdForUWSGIBody reports whether n more response bytes stay buffered because
 // the request body of a uWSGI exchange is not complete yet.
 func (w *response) holdForUWSGIBody(n int) bool {
-	if !w.ex.c.uwsgi || w.buf.Len()+n > uwsgiHoldLimit {
+	if !w.ex.c.dialect.holdsHeadForBody() || w.buf.Len()+n > uwsgiHoldLimit {
 		return false
 	}
 	p, ok := w.req.Body.(*bodyPipe)
@@ -246,7 +238,7 @@ func (w *response) startStreamLocked() *bytebufferpool.ByteBuffer {
 		return out
 	}
 	out := getBuf()
-	w.chunked = !w.ex.c.uwsgi && w.req.ProtoMinor == 1 && w.req.ProtoMajor == 1 &&
+	w.chunked = w.ex.c.dialect.canChunk(w.req) &&
 		w.declared < 0 && bodyAllowed(w.status) && !w.isHead
 	closeDelimited := !w.chunked && w.declared < 0 && bodyAllowed(w.status) && !w.isHead
 	w.appendHeadLocked(out, -1, closeDelimited, w.buf.B)
@@ -417,11 +409,19 @@ func (w *response) FlushError() error {
 	return w.waitAck()
 }
 
-// SetWriteDeadline bounds the waits of later writes (http.ResponseController).
+// SetWriteDeadline is http.ResponseController's: t becomes the handler's deadline
+// in place of --timeout (zero lifts it; see deadline.go) and bounds the waits of
+// later writes (zero: --write-timeout per stalled write).
 func (w *response) SetWriteDeadline(t time.Time) error {
 	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.usableLocked(); err != nil {
+		return err
+	}
+	if err := setHandlerDeadline(w.req.Context(), t); err != nil {
+		return err
+	}
 	w.deadline = t
-	w.mu.Unlock()
 	return nil
 }
 
@@ -441,7 +441,7 @@ func (w *response) EnableFullDuplex() error { return nil }
 // means none is added; sniff is the body's start, for Content-Type detection.
 func (w *response) appendHeadLocked(out *bytebufferpool.ByteBuffer, contentLength int64, closeDelimited bool, sniff []byte) {
 	w.headSent = true
-	h := w.header
+	h := w.hdr.head
 	minor := 1
 	if w.req.ProtoMajor == 1 && w.req.ProtoMinor == 0 {
 		minor = 0
@@ -450,7 +450,7 @@ func (w *response) appendHeadLocked(out *bytebufferpool.ByteBuffer, contentLengt
 		w.closeConn = true
 	}
 	out.B = http1.AppendStatusLine(out.B, 1, minor, w.status)
-	trailers := w.trailerKeys()
+	trailers := w.hdr.trailerKeys()
 	if len(trailers) == 0 {
 		out.B = http1.AppendHeaders(out.B, h)
 	} else {
@@ -482,7 +482,7 @@ func (w *response) appendHeadLocked(out *bytebufferpool.ByteBuffer, contentLengt
 	if w.chunked {
 		out.B = append(out.B, "Transfer-Encoding: chunked\r\n"...)
 	}
-	if !w.ex.c.uwsgi {
+	if w.ex.c.dialect.connectionHeader() {
 		switch {
 		case w.closeConn && !hasToken(h["Connection"], "close"):
 			out.B = append(out.B, "Connection: close\r\n"...)
@@ -493,47 +493,9 @@ func (w *response) appendHeadLocked(out *bytebufferpool.ByteBuffer, contentLengt
 	out.B = append(out.B, crlf...)
 }
 
-// trailerKeys returns the trailer names the handler declared or set with
-// http.TrailerPrefix.
-func (w *response) trailerKeys() []string {
-	var keys []string
-	for _, v := range w.header["Trailer"] {
-		for _, k := range splitComma(v) {
-			keys = append(keys, http.CanonicalHeaderKey(k))
-		}
-	}
-	for _, h := range []http.Header{w.header, w.late} {
-		for k := range h {
-			if strings.HasPrefix(k, http.TrailerPrefix) && !isTrailerKey(k, keys) {
-				keys = append(keys, k)
-			}
-		}
-	}
-	return keys
-}
-
-func isTrailerKey(k string, keys []string) bool {
-	for _, t := range keys {
-		if t == k {
-			return true
-		}
-	}
-	return false
-}
-
 func (w *response) appendTrailers(out *bytebufferpool.ByteBuffer, keys []string) {
 	out.B = append(out.B, "0\r\n"...)
-	if len(keys) > 0 {
-		tr := make(http.Header, len(keys))
-		for _, k := range keys {
-			vs, ok := w.late[k]
-			if !ok {
-				vs, ok = w.header[k]
-			}
-			if ok {
-				tr[strings.TrimPrefix(k, http.TrailerPrefix)] = vs
-			}
-		}
+	if tr := w.hdr.trailers(keys); tr != nil {
 		out.B = http1.AppendHeaders(out.B, tr)
 	}
 	out.B = append(out.B, crlf...)
@@ -541,7 +503,7 @@ func (w *response) appendTrailers(out *bytebufferpool.ByteBuffer, keys []string)
 
 func hasToken(vals []string, tok string) bool {
 	for _, v := range vals {
-		for _, t := range splitComma(v) {
+		for _, t := range header.SplitList(v) {
 			if strings.EqualFold(t, tok) {
 				return true
 			}
@@ -563,8 +525,8 @@ func (w *response) finish() {
 	var out *bytebufferpool.ByteBuffer
 	if !w.headSent {
 		out = getBuf()
-		trailers := w.trailerKeys()
-		canChunk := !w.ex.c.uwsgi && w.req.ProtoMajor == 1 && w.req.ProtoMinor == 1
+		trailers := w.hdr.trailerKeys()
+		canChunk := w.ex.c.dialect.canChunk(w.req)
 		switch {
 		case len(trailers) > 0 && canChunk && bodyAllowed(w.status) && !w.isHead:
 			w.chunked = true
@@ -584,7 +546,7 @@ func (w *response) finish() {
 		out = w.buf
 		w.buf = nil
 		if w.chunked {
-			w.appendTrailers(out, w.trailerKeys())
+			w.appendTrailers(out, w.hdr.trailerKeys())
 		}
 		if w.declared >= 0 && w.written < w.declared {
 			// The handler promised more than it wrote: the client must see a cut.
@@ -609,7 +571,7 @@ func (w *response) finish() {
 		w.ex.c.readySince.CompareAndSwap(0, time.Now().UnixNano())
 	}
 	w.mu.Unlock()
-	w.ex.logAccess(status, n, w.header)
+	w.ex.logAccess(status, n, w.hdr.head)
 }
 
 // takeSent hands the final write's buffer to the loop.
@@ -651,7 +613,7 @@ func (w *response) abandon(status int, state int32) {
 	if w.req.ProtoMinor == 0 {
 		minor = 0
 	}
-	out.B = appendErrorResponse(out.B, minor, status, w.ex.c.srv.date.get(), !w.ex.c.uwsgi, !w.isHead)
+	out.B = appendErrorResponse(out.B, minor, status, w.ex.c.srv.date.get(), w.ex.c.dialect.connectionHeader(), !w.isHead)
 	if w.buf != nil {
 		putBuf(w.buf)
 		w.buf = nil

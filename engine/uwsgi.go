@@ -25,7 +25,7 @@ func (c *conn) readPacket() (bool, gnet.Action) {
 	if n == 0 {
 		return false, gnet.None
 	}
-	r, err := uwsgi.NewRequest(&c.packet)
+	r, err := uwsgi.NewRequest(c.srv.pool.NewContext(c.lctx), &c.packet)
 	if err != nil {
 		var perr *uwsgi.Error
 		if !errors.As(err, &perr) {

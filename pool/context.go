@@ -12,7 +12,10 @@ import (
 // request instead of context.WithTimeout's context, timer and closures.
 type reqContext struct {
 	parent   context.Context
-	deadline time.Time // zero: no deadline
+	deadline atomic.Int64 // unix nanos; 0: no deadline. The handler may move it (SetDeadline).
+	// task runs the Job while it runs; nil before and after. Guards SetDeadline and
+	// Detach against a context whose Job has finished (its task is reused).
+	task atomic.Pointer[task]
 
 	mu   sync.Mutex
 	done chan struct{}
@@ -22,7 +25,11 @@ type reqContext struct {
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 func (c *reqContext) Deadline() (time.Time, bool) {
-	return c.deadline, !c.deadline.IsZero()
+	d := c.deadline.Load()
+	if d == 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, d), true
 }
 
 func (c *reqContext) Done() <-chan struct{} {

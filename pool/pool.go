@@ -104,6 +104,12 @@ type task struct {
 	ctx    *reqContext
 	timer  *time.Timer
 	state  atomic.Int32 // taskRunning → taskDone or taskExpired
+
+	// mu orders the timer changes of SetDeadline and Detach (handler goroutines)
+	// with finish. runOne arms the timer before the handler can reach the task.
+	mu       sync.Mutex
+	armed    bool // the timer is set to fire expire
+	detached bool // Detach: the Job no longer counts as running, has no deadline
 }
 
 const (
@@ -155,7 +161,7 @@ func (p *Pool) prepare(t *task, parent context.Context, j Job) *reqContext {
 		ctx = &reqContext{parent: parent}
 	}
 	if p.timeout > 0 {
-		ctx.deadline = time.Now().Add(p.timeout)
+		ctx.deadline.Store(time.Now().Add(p.timeout).UnixNano())
 	}
 	t.ctx = ctx
 	p.running.Add(1)
@@ -190,7 +196,9 @@ func (p *Pool) runOne(t *task) {
 		} else {
 			t.timer.Reset(p.timeout)
 		}
+		t.armed = true
 	}
+	t.ctx.task.Store(t) // publishes the armed timer to SetDeadline and Detach
 	defer p.finish(t)
 	t.job.Run(t.ctx)
 }
@@ -203,8 +211,15 @@ func (p *Pool) finish(t *task) {
 		}
 		t.job.Recovered(v)
 	}
-	p.running.Add(-1)
-	reusable := t.timer == nil || t.timer.Stop()
+	t.mu.Lock()
+	reusable := !t.armed || t.timer.Stop()
+	detached := t.detached
+	t.armed, t.detached = false, false
+	t.ctx.task.Store(nil)
+	t.mu.Unlock()
+	if !detached {
+		p.running.Add(-1)
+	}
 	if !t.state.CompareAndSwap(taskRunning, taskDone) {
 		// The deadline fired first: this task was counted overdue.
 		p.overdue.Add(-1)
@@ -256,7 +271,7 @@ func (p *Pool) Stuck() []Stuck {
 	p.stuckMu.Lock()
 	out := make([]Stuck, 0, len(p.stuck))
 	for t := range p.stuck {
-		out = append(out, Stuck{What: t.job.String(), Overdue: now.Sub(t.ctx.deadline)})
+		out = append(out, Stuck{What: t.job.String(), Overdue: now.Sub(time.Unix(0, t.ctx.deadline.Load()))})
 	}
 	p.stuckMu.Unlock()
 	for i := 1; i < len(out); i++ {

@@ -52,6 +52,8 @@ type worker struct {
 	reason   string // why it is replaced or stopped, for the restart count (see RestartReasons)
 	state    workerState
 	deadline time.Time // retiring/aborting/killed: when to escalate
+	// toldDrain: the worker was sent DrainSignal (its readiness path answers 503).
+	toldDrain bool
 }
 
 // herd holds the master's decisions: how many workers to run, when one is sick, when
@@ -75,8 +77,10 @@ type herd struct {
 	spawnAfter time.Time
 
 	lastMemCheck time.Time
-	stopping     bool
-	halted       bool // a worker failed to boot with nothing serving
+	// delaying: a TERM's --shutdown-delay runs; every serving worker is told so.
+	delaying bool
+	stopping bool
+	halted   bool // a worker failed to boot with nothing serving
 
 	// gone, when set, is told of every worker that exited, with the reason of its
 	// restart ("" when it was not replaced: a stop, TTOU, WINCH).
@@ -177,6 +181,28 @@ func (h *herd) maintain(now time.Time) {
 	h.retireExtraMembers(now)
 	h.retireSurplus(now)
 	h.spawnMissing(now)
+	h.tellDrain()
+}
+
+// beginDelay starts a TERM's --shutdown-delay: the workers keep serving, and each
+// serving one, including any started during the delay, is told with DrainSignal
+// to answer its readiness path with 503.
+func (h *herd) beginDelay() {
+	h.delaying = true
+	h.tellDrain()
+}
+
+// tellDrain sends DrainSignal to every serving worker not yet told. A worker is
+// told only once it reported ready: it catches the signal from then on, whereas
+// a booting process might still die of it.
+func (h *herd) tellDrain() {
+	if !h.delaying {
+		return
+	}
+	for _, w := range h.byAge(func(w *worker) bool { return w.state == stateRunning && w.ready && !w.toldDrain }) {
+		h.signal(w, DrainSignal)
+		w.toldDrain = true
+	}
 }
 
 // escalate aborts silent workers and kills those past their deadline.

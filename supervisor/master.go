@@ -96,8 +96,9 @@ type Master struct {
 	child    *os.Process // new master started by USR2
 	parent   int         // old master, until this master is promoted
 
-	announcedReady bool // READY=1 sent for the current generation
-	closed         bool // listeners closed
+	announcedReady bool      // READY=1 sent for the current generation
+	closed         bool      // listeners closed
+	delayEnds      time.Time // a TERM's --shutdown-delay runs until then; zero: none
 
 	startedAt time.Time
 	statusMu  sync.Mutex
@@ -197,6 +198,7 @@ func (m *Master) Run() (int, error) {
 	for {
 		now := time.Now()
 		m.checkPromotion()
+		m.endDelay(now)
 		m.herd.maintain(now)
 		m.announce()
 		m.refreshStatus()
@@ -224,16 +226,47 @@ func (m *Master) Run() (int, error) {
 	return 0, nil
 }
 
+// endDelay begins the graceful stop once a TERM's --shutdown-delay has passed.
+func (m *Master) endDelay(now time.Time) {
+	if m.delayEnds.IsZero() || now.Before(m.delayEnds) {
+		return
+	}
+	m.log.Info().Msg("shutdown delay over: graceful stop")
+	m.delayEnds = time.Time{}
+	m.stop(true, now)
+}
+
 // onSignal turns a queued signal into a decision.
 func (m *Master) onSignal(sig syscall.Signal, now time.Time) {
 	if m.herd.stopping && sig != syscall.SIGINT && sig != syscall.SIGQUIT {
 		m.log.Info().Str("signal", sig.String()).Msg("ignored while stopping")
 		return
 	}
+	if m.herd.delaying {
+		switch sig {
+		case syscall.SIGTERM:
+			m.log.Info().Msg("second TERM: shutdown delay cut short, graceful stop")
+			m.delayEnds = time.Time{}
+			m.stop(true, now)
+			return
+		case syscall.SIGINT, syscall.SIGQUIT, syscall.SIGUSR1:
+		default:
+			m.log.Info().Str("signal", sig.String()).Msg("ignored during the shutdown delay")
+			return
+		}
+	}
 	switch sig {
 	case syscall.SIGHUP:
 		m.reload()
 	case syscall.SIGTERM:
+		if d := m.herd.cfg.ShutdownDelay; d > 0 {
+			m.log.Info().Dur("shutdown_delay", d).
+				Msg("TERM: serving on with the readiness path answering 503, then a graceful stop")
+			m.delayEnds = now.Add(d)
+			m.herd.beginDelay()
+			m.notify("STOPPING=1")
+			return
+		}
 		m.log.Info().Msg("TERM: graceful stop")
 		m.stop(true, now)
 	case syscall.SIGINT, syscall.SIGQUIT:

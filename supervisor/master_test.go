@@ -98,3 +98,51 @@ func TestMasterWhileStoppingOnlyEscalates(t *testing.T) {
 	f.advance(fastStopBound + time.Millisecond)
 	f.wantSignals(1, syscall.SIGTERM, syscall.SIGQUIT, syscall.SIGKILL)
 }
+
+func TestMasterTERMWithShutdownDelayServesOnThenStops(t *testing.T) {
+	m, f := newTestMaster(t, nil)
+	f.h.cfg.ShutdownDelay = 2 * time.Second
+	m.onSignal(syscall.SIGTERM, f.now)
+	f.h.maintain(f.now)
+	f.wantSignals(1, DrainSignal)
+	f.wantSignals(2, DrainSignal)
+	if m.closed || f.h.stopping {
+		t.Fatal("TERM with a shutdown delay stopped at once")
+	}
+	// Reloads and resizes wait; a worker that dies during the delay is replaced
+	// and told as soon as it serves.
+	m.onSignal(syscall.SIGHUP, f.now)
+	m.onSignal(syscall.SIGTTIN, f.now)
+	if f.h.gen != 1 || f.h.target != 2 {
+		t.Fatalf("a signal acted on during the delay: gen %d target %d", f.h.gen, f.h.target)
+	}
+	f.exit(1, exitStatus{code: 1})
+	f.wantAlive(2, 3)
+	f.h.maintain(f.now)
+	f.wantSignals(3)
+	f.ready(3)
+	f.h.maintain(f.now)
+	f.wantSignals(3, DrainSignal)
+
+	f.advance(time.Second)
+	m.endDelay(f.now)
+	f.wantSignals(2, DrainSignal)
+	f.now = f.now.Add(time.Second)
+	m.endDelay(f.now)
+	f.wantSignals(2, DrainSignal, syscall.SIGTERM)
+	f.wantSignals(3, DrainSignal, syscall.SIGTERM)
+	if !f.h.stopping {
+		t.Fatal("the delay ended without a graceful stop")
+	}
+}
+
+func TestMasterSecondTERMEndsTheShutdownDelay(t *testing.T) {
+	m, f := newTestMaster(t, nil)
+	f.h.cfg.ShutdownDelay = time.Minute
+	m.onSignal(syscall.SIGTERM, f.now)
+	m.onSignal(syscall.SIGTERM, f.now)
+	f.wantSignals(1, DrainSignal, syscall.SIGTERM)
+	if !f.h.stopping || !m.delayEnds.IsZero() {
+		t.Fatal("a second TERM did not start the graceful stop")
+	}
+}

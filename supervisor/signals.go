@@ -10,7 +10,9 @@ import (
 //
 //	HUP    reload: re-read the configuration, start new workers from the binary on
 //	       disk, then gracefully stop the old ones
-//	TERM   graceful stop within --graceful-timeout, then kill
+//	TERM   graceful stop within --graceful-timeout, then kill; with --shutdown-delay,
+//	       the workers first keep serving that long with the readiness path
+//	       answering 503 (a second TERM ends the delay at once)
 //	INT    fast stop
 //	QUIT   fast stop
 //	TTIN   one more worker
@@ -45,11 +47,17 @@ func notifyMasterSignals() (<-chan os.Signal, func()) {
 //	QUIT   stop now
 //	ABRT   log the stuck handlers and every goroutine's stack, exit 1
 //	USR1   reopen log files
+//	USR2   (DrainSignal) the master's shutdown delay began: keep serving, answer
+//	       the readiness path with 503
 var WorkerSignals = []os.Signal{
-	syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGABRT, syscall.SIGUSR1,
+	syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGABRT, syscall.SIGUSR1, DrainSignal,
 }
+
+// DrainSignal tells a worker that its master's --shutdown-delay began: the worker
+// keeps serving and answers the readiness path with 503 until it is stopped.
+const DrainSignal = syscall.SIGUSR2
 
 // WorkerIgnoredSignals are master-only signals a worker catches and drops.
 var WorkerIgnoredSignals = []os.Signal{
-	syscall.SIGHUP, syscall.SIGTTIN, syscall.SIGTTOU, syscall.SIGUSR2, syscall.SIGWINCH,
+	syscall.SIGHUP, syscall.SIGTTIN, syscall.SIGTTOU, syscall.SIGWINCH,
 }

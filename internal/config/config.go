@@ -36,6 +36,15 @@ type Config struct {
 	Timeout time.Duration
 	// GracefulTimeout bounds a graceful stop or reload (--graceful-timeout). Default 30s.
 	GracefulTimeout time.Duration
+	// ShutdownDelay is how long a TERM keeps the master accepting and serving, with
+	// the readiness path answering 503, before the graceful stop begins
+	// (--shutdown-delay), so that load balancers take the instance out first.
+	// Default 0: the graceful stop begins at once.
+	ShutdownDelay time.Duration
+	// ReadinessPath is answered by gonicorn before the handler (--readiness-path):
+	// 200 while a worker serves, 503 before it is ready and during the shutdown
+	// delay. Default "": no readiness path.
+	ReadinessPath string
 	// KeepAlive is how long an idle keep-alive connection is kept (--keep-alive). Default 2s.
 	KeepAlive time.Duration
 	// HeaderTimeout bounds the read of a request's head from its first byte

@@ -246,6 +246,12 @@ var settings = []*setting{
 	boolSetting(setting{flag: "reuse-port", names: []string{"reuse_port"}, section: sectionSocket,
 		help: "set SO_REUSEPORT on TCP listeners"},
 		func(c *Config) *bool { return &c.ReusePort }),
+	{flag: "readiness-path", names: []string{"readiness_path"}, metavar: "PATH", section: sectionSocket,
+		help:  "path answered before the handler: 200 when ready, 503 while starting or in --shutdown-delay",
+		deflt: "none", kind: vOptString,
+		set:   func(c *Config, v string) error { c.ReadinessPath = v; return checkReadinessPath(v) },
+		text:  func(c *Config) string { return c.ReadinessPath },
+		check: func(c *Config) error { return checkReadinessPath(c.ReadinessPath) }},
 	choiceSetting(setting{flag: "protocol", names: []string{"protocol"}, section: sectionSocket,
 		help: "what plain binds speak"},
 		func(c *Config) *string { return &c.Protocol }, "http", "uwsgi"),
@@ -289,6 +295,9 @@ var settings = []*setting{
 	durationSetting(setting{flag: "graceful-timeout", names: []string{"graceful_timeout"}, section: sectionTimeouts,
 		help: "bound of a graceful stop or reload"},
 		func(c *Config) *time.Duration { return &c.GracefulTimeout }, true),
+	durationSetting(setting{flag: "shutdown-delay", names: []string{"shutdown_delay"}, section: sectionTimeouts,
+		help: "on TERM keep serving this long, the readiness path answering 503, before the graceful stop"},
+		func(c *Config) *time.Duration { return &c.ShutdownDelay }, true),
 	durationSetting(setting{flag: "keep-alive", aliases: []string{"keepalive"}, names: []string{"keepalive", "keep_alive"}, section: sectionTimeouts,
 		help: "idle time of a keep-alive connection; 0 = no keep-alive"},
 		func(c *Config) *time.Duration { return &c.KeepAlive }, true),
@@ -527,6 +536,16 @@ func checkAllowEntry(v string) error {
 	_, err := allow.Parse([]string{v})
 	if err != nil {
 		return errors.New("must be an IP address, a CIDR range or *")
+	}
+	return nil
+}
+
+func checkReadinessPath(v string) error {
+	if v == "" {
+		return nil
+	}
+	if v[0] != '/' || strings.ContainsAny(v, "?# \t\r\n") {
+		return errors.New("must be a path starting with /, without query or spaces")
 	}
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"golang.org/x/net/http2/hpack"
+
+	"github.com/gonicorn/gonicorn/internal/header"
 )
 
 // ErrStreamClosed is returned by the write methods for a stream the server can no
@@ -124,7 +126,7 @@ func (c *Conn) encodeHeader(h http.Header, trailers bool) {
 // lower returns the lowercase form of a canonical key, from a fixed table or a small
 // per-connection cache, so that encoding a known header allocates nothing.
 func (c *Conn) lower(k string) string {
-	if l, ok := commonLower[k]; ok {
+	if l, ok := header.Lower(k); ok {
 		return l
 	}
 	if l, ok := c.lowered[k]; ok {

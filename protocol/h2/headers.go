@@ -2,11 +2,12 @@ package h2
 
 import (
 	"net/http"
-	"net/textproto"
 	"strconv"
 	"strings"
 
 	"golang.org/x/net/http2/hpack"
+
+	"github.com/gonicorn/gonicorn/internal/header"
 )
 
 // RequestHead is a validated request header block (RFC 9113 §8.3.1).
@@ -189,7 +190,7 @@ func buildHeader(fields []hpack.HeaderField, regular int) (http.Header, requestE
 			cookies = append(cookies, f.Value)
 			continue
 		}
-		key := canonicalKey(f.Name)
+		key := header.CanonicalLower(f.Name)
 		if vv, ok := h[key]; ok {
 			h[key] = append(vv, f.Value)
 			continue
@@ -224,45 +225,4 @@ func parseContentLength(vv []string) (int64, bool) {
 		n = x
 	}
 	return n, n >= 0
-}
-
-// commonCanonical maps frequent lowercase field names to their canonical form without
-// allocating.
-var commonCanonical = map[string]string{}
-
-// commonLower maps frequent canonical field names to lowercase without allocating.
-var commonLower = map[string]string{}
-
-func init() {
-	for _, k := range []string{
-		"Accept", "Accept-Charset", "Accept-Encoding", "Accept-Language", "Accept-Ranges",
-		"Age", "Access-Control-Allow-Credentials", "Access-Control-Allow-Headers",
-		"Access-Control-Allow-Methods", "Access-Control-Allow-Origin",
-		"Access-Control-Expose-Headers", "Access-Control-Max-Age",
-		"Access-Control-Request-Headers", "Access-Control-Request-Method", "Allow",
-		"Authorization", "Cache-Control", "Content-Disposition", "Content-Encoding",
-		"Content-Language", "Content-Length", "Content-Location", "Content-Range",
-		"Content-Type", "Cookie", "Date", "Etag", "Expect", "Expires", "From", "Host",
-		"If-Match", "If-Modified-Since", "If-None-Match", "If-Range", "If-Unmodified-Since",
-		"Last-Modified", "Link", "Location", "Max-Forwards", "Origin", "Priority",
-		"Proxy-Authenticate", "Proxy-Authorization", "Range", "Referer", "Refresh",
-		"Retry-After", "Server", "Set-Cookie", "Strict-Transport-Security", "Te", "Trailer",
-		"Transfer-Encoding", "User-Agent", "Vary", "Via", "Www-Authenticate",
-		"X-Content-Type-Options", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host",
-		"X-Frame-Options", "X-Request-Id", "X-Real-Ip", "X-Xss-Protection",
-		"Sec-Fetch-Dest", "Sec-Fetch-Mode", "Sec-Fetch-Site", "Sec-Fetch-User",
-		"Sec-Ch-Ua", "Sec-Ch-Ua-Mobile", "Sec-Ch-Ua-Platform", "Upgrade-Insecure-Requests",
-		"Dnt", "Pragma", "Grpc-Timeout", "Grpc-Encoding", "Grpc-Status", "Grpc-Message",
-	} {
-		lower := strings.ToLower(k)
-		commonCanonical[lower] = k
-		commonLower[k] = lower
-	}
-}
-
-func canonicalKey(lower string) string {
-	if k, ok := commonCanonical[lower]; ok {
-		return k
-	}
-	return textproto.CanonicalMIMEHeaderKey(lower)
 }

@@ -316,10 +316,40 @@ func (d *ChunkedDecoder) readTrailerLine(src []byte) (int, *Error) {
 	if err != nil {
 		return 0, err
 	}
+	if forbiddenInTrailer(line[:nameEnd]) {
+		return 0, errTrailerField
+	}
 	d.Trailers = append(d.Trailers, OwnedField{
 		Name:  textproto.CanonicalMIMEHeaderKey(string(line[:nameEnd])),
 		Value: string(line[valueStart:valueEnd]),
 	})
 	d.state = chunkTrailerStart
 	return n, nil
+}
+
+// trailerForbidden lists, lower-cased, the fields a trailer section must not carry
+// (RFC 9110 §6.5.1): message framing, routing, connection control, request
+// modifiers (controls and conditionals), authentication, and the fields that
+// describe how to process the content. net/http refuses the same set.
+var trailerForbidden = map[string]struct{}{
+	"content-length": {}, "transfer-encoding": {}, "trailer": {}, "host": {},
+	"connection": {}, "keep-alive": {}, "proxy-connection": {}, "te": {}, "upgrade": {},
+	"cache-control": {}, "expect": {}, "max-forwards": {}, "pragma": {}, "range": {},
+	"if-match": {}, "if-none-match": {}, "if-modified-since": {}, "if-unmodified-since": {}, "if-range": {},
+	"authorization": {}, "proxy-authorization": {}, "proxy-authenticate": {}, "www-authenticate": {},
+	"cookie": {}, "set-cookie": {},
+	"content-encoding": {}, "content-type": {}, "content-range": {},
+}
+
+// forbiddenInTrailer reports whether name (any case) may not appear in a trailer.
+func forbiddenInTrailer(name []byte) bool {
+	if len(name) > len("proxy-authorization") {
+		return false
+	}
+	var low [len("proxy-authorization")]byte
+	for i, c := range name {
+		low[i] = lowerASCII(c)
+	}
+	_, bad := trailerForbidden[string(low[:len(name)])]
+	return bad
 }

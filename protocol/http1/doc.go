@@ -1,8 +1,9 @@
 // Package http1 owns the HTTP/1.x wire format on the server side: it parses request
 // heads (RFC 9112 §2–§6, with the limits Gunicorn users know as --limit-request-line,
 // --limit-request-fields and --limit-request-field_size), decodes chunked request bodies
-// and their trailers (RFC 9112 §7.1), recognises the HTTP/2 connection preface, and
-// appends response status lines, header fields and chunk headers to byte slices.
+// and their trailers (RFC 9112 §7.1), recognises the HTTP/2 connection preface,
+// builds the *http.Request of a parsed head (NewRequest) and appends response status
+// lines, header fields and chunk headers to byte slices.
 //
 // Everything here is pure: functions take bytes and return parsed values, appended bytes
 // or a typed *Error naming the status to answer with. The package must never do I/O,

@@ -35,6 +35,10 @@ var (
 	errInvalidHost        = &Error{400, "malformed Host value"}
 	errContentLength      = &Error{400, "malformed Content-Length"}
 	errConflictingLength  = &Error{400, "conflicting Content-Length values"}
+	errContentLengthList  = &Error{400, "Content-Length sent as a list"}
+	errAsteriskForm       = &Error{400, "asterisk-form target without OPTIONS"}
+	errAuthorityForm      = &Error{400, "authority-form target without CONNECT"}
+	errConnectTarget      = &Error{400, "CONNECT without an authority-form target"}
 	errTEAndLength        = &Error{400, "Transfer-Encoding with Content-Length"}
 	errTEInHTTP10         = &Error{400, "Transfer-Encoding in an HTTP/1.0 request"}
 	errTEEmpty            = &Error{400, "empty Transfer-Encoding"}
@@ -53,4 +57,5 @@ var (
 	errChunkCRLF       = &Error{400, "chunk data not followed by CRLF"}
 	errChunkBareCR     = &Error{400, "bare CR in chunk framing"}
 	errTrailerTooLarge = &Error{431, "trailer section too large"}
+	errTrailerField    = &Error{400, "field not allowed in a trailer section"}
 )

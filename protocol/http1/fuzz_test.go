@@ -36,6 +36,15 @@ func FuzzParse(f *testing.F) {
 		"\r\n\r\nGET / HTTP/2.0\r\n\r\n",
 		"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
 		"GET / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\n",
+		// request lines that are HTTP but malformed, and the RFC 9112 §3.2 target forms
+		"GET / HTTP/1.1 \r\nHost: a\r\n\r\n",
+		"GET /\r\nHost: a\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\n\r\nhello",
+		"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET * HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET example.com:80 HTTP/1.1\r\nHost: a\r\n\r\n",
+		"CONNECT [::1]:443 HTTP/1.1\r\nHost: a\r\n\r\n",
+		"CONNECT http://a:1/ HTTP/1.1\r\nHost: a\r\n\r\n",
 	} {
 		f.Add([]byte(s), uint16(len(s)/3), false)
 		f.Add([]byte(s), uint16(len(s)/3), true)
@@ -96,6 +105,8 @@ func FuzzChunked(f *testing.F) {
 		"8000000000000000\r\n",
 		"5\r\nhello\n0\r\n\r\n",
 		"0\r\nX: a\r\n b\r\n\r\n",
+		"0\r\nContent-Length: 5\r\nHost: x\r\n\r\n",
+		"0\r\nTransfer-Encoding: chunked\r\n\r\n",
 	} {
 		f.Add([]byte(s), uint8(3))
 	}

@@ -92,21 +92,24 @@ func (s *headSemantics) observe(name, value []byte) *Error {
 	return nil
 }
 
-// observeContentLength accepts a list of identical decimal lengths (RFC 9110 §8.6), in
-// one field or several, and refuses anything else.
+// observeContentLength accepts one decimal length per field, and several fields only
+// when they agree, as net/http does. A comma-separated list in one field ("5, 5") is
+// refused even when its members agree: RFC 9110 §8.6 lets a recipient reject it, and a
+// proxy in front of us may have read only one member (request smuggling).
 func (s *headSemantics) observeContentLength(value []byte) *Error {
-	for rest, more := value, true; more; {
-		var elem []byte
-		elem, rest, more = nextListElement(rest)
-		n, ok := parseDecimal(elem)
-		if !ok {
-			return errContentLength
+	for _, c := range value {
+		if c == ',' {
+			return errContentLengthList
 		}
-		if s.hasLength && n != s.length {
-			return errConflictingLength
-		}
-		s.hasLength, s.length = true, n
 	}
+	n, ok := parseDecimal(value)
+	if !ok {
+		return errContentLength
+	}
+	if s.hasLength && n != s.length {
+		return errConflictingLength
+	}
+	s.hasLength, s.length = true, n
 	return nil
 }
 
@@ -181,6 +184,9 @@ func (s *headSemantics) observeExpect(value []byte) {
 // apply checks the rules that need every field and sets req's derived members.
 func (s *headSemantics) apply(req *Request) *Error {
 	http10 := req.ProtoMinor == 0
+	if err := checkTargetForm(req.Method, req.Target); err != nil {
+		return err
+	}
 	if s.hostCount == 0 && !http10 {
 		return errMissingHost
 	}
@@ -223,4 +229,73 @@ func (s *headSemantics) apply(req *Request) *Error {
 		req.Host = s.host
 	}
 	return nil
+}
+
+// checkTargetForm applies RFC 9112 §3.2 to the request-target: origin-form
+// ("/path") for any method; asterisk-form ("*") only for OPTIONS; authority-form
+// ("host:port") only for CONNECT, whose target must be that form (or origin-form, as
+// net/http accepts for tunnels); absolute-form ("scheme://...") for any other method.
+func checkTargetForm(method, target []byte) *Error {
+	connect := string(method) == "CONNECT"
+	switch {
+	case len(target) == 0:
+		return errTarget
+	case target[0] == '/':
+		return nil
+	case len(target) == 1 && target[0] == '*':
+		if string(method) != "OPTIONS" {
+			return errAsteriskForm
+		}
+		return nil
+	case connect:
+		if !isAuthorityForm(target) {
+			return errConnectTarget
+		}
+		return nil
+	case isAbsoluteForm(target):
+		return nil
+	case isAuthorityForm(target):
+		return errAuthorityForm
+	}
+	return errTarget
+}
+
+// isAbsoluteForm reports whether t starts with "scheme://" (RFC 3986 §3.1 scheme).
+func isAbsoluteForm(t []byte) bool {
+	i := 0
+	for i < len(t) {
+		c := t[i]
+		isAlpha := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		if !isAlpha && (i == 0 || !isDigit(c) && c != '+' && c != '-' && c != '.') {
+			break
+		}
+		i++
+	}
+	return i > 0 && len(t) >= i+3 && string(t[i:i+3]) == "://"
+}
+
+// isAuthorityForm reports whether t is "host:port" (RFC 9112 §3.2.3): a non-empty
+// host of Host-value bytes without '/', a colon, and 1*DIGIT.
+func isAuthorityForm(t []byte) bool {
+	colon := -1
+	for i := len(t) - 1; i >= 0; i-- {
+		if t[i] == ':' {
+			colon = i
+			break
+		}
+	}
+	if colon <= 0 || colon == len(t)-1 {
+		return false
+	}
+	for _, c := range t[colon+1:] {
+		if !isDigit(c) {
+			return false
+		}
+	}
+	for _, c := range t[:colon] {
+		if c == '/' || c == '?' || c == '#' || byteClass[c]&classHost == 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -1,6 +1,9 @@
 package uwsgi
 
-import "testing"
+import (
+	"context"
+	"testing"
+)
 
 func BenchmarkParse(b *testing.B) {
 	buf := readTestdata(b, "nginx_get.bin")
@@ -22,7 +25,7 @@ func BenchmarkNewRequest(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := NewRequest(&p); err != nil {
+		if _, err := NewRequest(context.Background(), &p); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -44,7 +47,7 @@ func BenchmarkParseAndNewRequest(b *testing.B) {
 		if _, err := Parse(buf, nil, &p); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := NewRequest(&p); err != nil {
+		if _, err := NewRequest(context.Background(), &p); err != nil {
 			b.Fatal(err)
 		}
 	}

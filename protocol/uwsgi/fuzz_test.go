@@ -1,6 +1,7 @@
 package uwsgi
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -63,7 +64,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("vars differ after a split read: %q vs %q", pairs(&split1), pairs(&whole))
 		}
 
-		r, rerr := NewRequest(&whole)
+		r, rerr := NewRequest(context.Background(), &whole)
 		if rerr != nil {
 			if r != nil || !errors.As(rerr, &pe) {
 				t.Fatalf("NewRequest = (%v, %v): an error must come alone and be an *Error", r, rerr)

@@ -3,29 +3,6 @@ package uwsgi
 // headerVarPrefix starts every variable that carries a client header.
 const headerVarPrefix = "HTTP_"
 
-// commonHeaderNames maps the part of a header variable after "HTTP_" to its canonical
-// header name, for the headers browsers and proxies send on nearly every request, so
-// their names cost no allocation. The map is built once and only read afterwards.
-var commonHeaderNames = func() map[string]string {
-	suffixes := []string{
-		"ACCEPT", "ACCEPT_CHARSET", "ACCEPT_ENCODING", "ACCEPT_LANGUAGE", "AUTHORIZATION",
-		"CACHE_CONTROL", "CONNECTION", "CONTENT_ENCODING", "COOKIE", "DNT", "EXPECT",
-		"FORWARDED", "IF_MATCH", "IF_MODIFIED_SINCE", "IF_NONE_MATCH", "IF_RANGE",
-		"IF_UNMODIFIED_SINCE", "KEEP_ALIVE", "ORIGIN", "PRAGMA", "PRIORITY", "RANGE",
-		"REFERER", "SEC_CH_UA", "SEC_CH_UA_MOBILE", "SEC_CH_UA_PLATFORM", "SEC_FETCH_DEST",
-		"SEC_FETCH_MODE", "SEC_FETCH_SITE", "SEC_FETCH_USER", "SEC_WEBSOCKET_KEY",
-		"SEC_WEBSOCKET_VERSION", "TE", "TRACEPARENT", "UPGRADE",
-		"UPGRADE_INSECURE_REQUESTS", "USER_AGENT", "VIA", "X_FORWARDED_FOR",
-		"X_FORWARDED_HOST", "X_FORWARDED_PORT", "X_FORWARDED_PROTO", "X_REAL_IP",
-		"X_REQUEST_ID", "X_REQUESTED_WITH",
-	}
-	m := make(map[string]string, len(suffixes))
-	for _, s := range suffixes {
-		m[s] = string(appendCanonicalHeaderName(nil, []byte(s)))
-	}
-	return m
-}()
-
 // isTokenByte reports whether c may appear in an HTTP token (RFC 9110 tchar), the
 // alphabet of header names and methods.
 func isTokenByte(c byte) bool {

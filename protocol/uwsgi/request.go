@@ -1,10 +1,13 @@
 package uwsgi
 
 import (
+	"context"
 	"crypto/tls"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/gonicorn/gonicorn/internal/header"
 )
 
 // The NewRequest errors are values: their reasons need no formatting.
@@ -58,7 +61,7 @@ func (c *cgiVars) collect(p *Packet) error {
 			}
 			c.headers++
 			c.arenaBytes += len(val)
-			if _, ok := commonHeaderNames[string(name)]; !ok {
+			if _, ok := header.CommonCGI(name); !ok {
 				c.arenaBytes += len(name)
 			}
 			continue
@@ -109,10 +112,10 @@ func (a *arena) str(v []byte) string {
 }
 
 // NewRequest maps a parsed packet to the *http.Request a net/http server would have
-// built for the same client request (see the package documentation for the rules).
-// The request has no Body and no context: the engine sets both. Nothing in the
+// built for the same client request (see the package documentation for the rules),
+// running under ctx. The request has no Body: the engine sets it. Nothing in the
 // request aliases the packet's buffer. Bad variables are reported as *Error.
-func NewRequest(p *Packet) (*http.Request, error) {
+func NewRequest(ctx context.Context, p *Packet) (*http.Request, error) {
 	var c cgiVars
 	if err := c.collect(p); err != nil {
 		return nil, err
@@ -133,11 +136,17 @@ func NewRequest(p *Packet) (*http.Request, error) {
 
 	var a arena
 	a.b.Grow(c.arenaBytes)
-	r := &http.Request{
-		Method:        method(c.method),
+	method, ok := header.Method(c.method)
+	if !ok {
+		method = string(c.method)
+	}
+	// Built on the stack and moved to the heap once, with its context.
+	tmpl := http.Request{
+		Method:        method,
 		ContentLength: contentLength,
 		Header:        make(http.Header, c.headers+2),
 	}
+	r := &tmpl
 	if c.secure {
 		r.TLS = &tls.ConnectionState{}
 	}
@@ -176,7 +185,7 @@ func NewRequest(p *Packet) (*http.Request, error) {
 			case "HOST", "TRANSFER_ENCODING", "CONTENT_LENGTH", "CONTENT_TYPE":
 				continue
 			}
-			name, ok := commonHeaderNames[string(suffix)]
+			name, ok := header.CommonCGI(suffix)
 			if !ok {
 				name = a.str(appendCanonicalHeaderName(nameBuf[:0], suffix))
 			}
@@ -190,7 +199,10 @@ func NewRequest(p *Packet) (*http.Request, error) {
 			r.Header[name] = values[n-1 : n : n]
 		}
 	}
-	return r, nil
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return tmpl.WithContext(ctx), nil
 }
 
 // setTarget sets RequestURI and URL from REQUEST_URI, or rebuilds them from
@@ -291,27 +303,6 @@ func parseContentLength(b []byte) (int64, bool) {
 		n = n*10 + d
 	}
 	return n, true
-}
-
-// method returns the method as a string, sharing the constant for the common ones.
-func method(b []byte) string {
-	switch string(b) {
-	case http.MethodGet:
-		return http.MethodGet
-	case http.MethodPost:
-		return http.MethodPost
-	case http.MethodHead:
-		return http.MethodHead
-	case http.MethodPut:
-		return http.MethodPut
-	case http.MethodDelete:
-		return http.MethodDelete
-	case http.MethodPatch:
-		return http.MethodPatch
-	case http.MethodOptions:
-		return http.MethodOptions
-	}
-	return string(b)
 }
 
 // protocol maps SERVER_PROTOCOL to Proto, ProtoMajor and ProtoMinor. It keeps what the

@@ -1,6 +1,7 @@
 package uwsgi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"reflect"
@@ -158,7 +159,7 @@ func TestNewRequestMapsVariables(t *testing.T) {
 			if _, err := Parse(tt.buf, nil, &p); err != nil {
 				t.Fatal(err)
 			}
-			r, err := NewRequest(&p)
+			r, err := NewRequest(context.Background(), &p)
 			if err != nil {
 				t.Fatalf("NewRequest: %v", err)
 			}
@@ -204,7 +205,7 @@ func TestNewRequestRejectsBadVariables(t *testing.T) {
 			if _, err := Parse(tt.buf, nil, &p); err != nil {
 				t.Fatal(err)
 			}
-			r, err := NewRequest(&p)
+			r, err := NewRequest(context.Background(), &p)
 			var pe *Error
 			if r != nil || !errors.As(err, &pe) || pe != tt.want {
 				t.Fatalf("NewRequest = (%v, %v), want (nil, %v)", r, err, tt.want)
@@ -220,7 +221,7 @@ func TestNewRequestDoesNotAliasThePacketBuffer(t *testing.T) {
 	if _, err := Parse(buf, nil, &p); err != nil {
 		t.Fatal(err)
 	}
-	r, err := NewRequest(&p)
+	r, err := NewRequest(context.Background(), &p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +242,7 @@ func TestNewRequestHeaderValuesDoNotShareSlots(t *testing.T) {
 	if _, err := Parse(nginxGET("HTTP_X_A", "1", "HTTP_X_B", "2", "HTTP_X_A", "3"), nil, &p); err != nil {
 		t.Fatal(err)
 	}
-	r, err := NewRequest(&p)
+	r, err := NewRequest(context.Background(), &p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +302,7 @@ func TestNewRequestFromRealNginxPackets(t *testing.T) {
 			if got := string(buf[n:]); got != tt.body {
 				t.Fatalf("bytes after the packet = %q, want the body %q", got, tt.body)
 			}
-			r, err := NewRequest(&p)
+			r, err := NewRequest(context.Background(), &p)
 			if err != nil {
 				t.Fatalf("NewRequest: %v", err)
 			}

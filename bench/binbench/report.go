@@ -1,0 +1,404 @@
+package binbench
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+)
+
+// Summary is the median of one server's passing runs in one scenario.
+type Summary struct {
+	Scenario, Server string
+	Runs, Failed     int
+	FirstErr         string
+	ReqPerSec        float64
+	CPUPerReq        float64
+	NginxCPUPerReq   float64
+	LoadCPUPerReq    float64
+	P50, P99         float64
+}
+
+// Summaries returns the median of every scenario/server's passing runs, in the
+// order of Scenarios and their servers.
+func (r *Report) Summaries() []Summary {
+	var out []Summary
+	for _, sc := range Scenarios {
+		for _, srv := range sc.Servers {
+			var runs []Result
+			s := Summary{Scenario: sc.Name, Server: srv}
+			seen := false
+			for _, x := range r.Results {
+				if x.Scenario != sc.Name || x.Server != srv {
+					continue
+				}
+				seen = true
+				if x.Err != "" {
+					s.Failed++
+					if s.FirstErr == "" {
+						s.FirstErr = x.Err
+					}
+					continue
+				}
+				runs = append(runs, x)
+			}
+			if !seen {
+				continue
+			}
+			s.Runs = len(runs)
+			med := func(f func(Result) float64) float64 {
+				var v []float64
+				for _, x := range runs {
+					v = append(v, f(x))
+				}
+				return median(v)
+			}
+			s.ReqPerSec = med(func(x Result) float64 { return x.ReqPerSec })
+			s.CPUPerReq = med(func(x Result) float64 { return x.CPUPerReq })
+			s.NginxCPUPerReq = med(func(x Result) float64 { return x.NginxCPUPerReq })
+			s.LoadCPUPerReq = med(func(x Result) float64 { return x.LoadCPUPerReq })
+			s.P50 = med(func(x Result) float64 { return x.P50 })
+			s.P99 = med(func(x Result) float64 { return x.P99 })
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	sort.Float64s(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+// find returns the summary of scenario/server with numbers.
+func find(ss []Summary, scenario, server string) (Summary, bool) {
+	for _, s := range ss {
+		if s.Scenario == scenario && s.Server == server && s.Runs > 0 {
+			return s, true
+		}
+	}
+	return Summary{}, false
+}
+
+// Target is one of issue 9's goals, judged on a report.
+type Target struct {
+	Name, Goal, Measured string
+	Met, Known           bool
+}
+
+// Targets judges issue 9's goals on the summaries and syscall counts.
+func (r *Report) Targets() []Target {
+	ss := r.Summaries()
+	var out []Target
+	pair := func(sc, peer string) (Summary, Summary, bool) {
+		g, ok1 := find(ss, sc, Gonicorn)
+		p, ok2 := find(ss, sc, peer)
+		return g, p, ok1 && ok2
+	}
+	for _, sc := range []string{"uwsgi-tcp", "uwsgi-unix"} {
+		t := Target{Name: "nginx " + strings.Replace(sc, "uwsgi-", "uwsgi_pass ", 1),
+			Goal: "CPU/req ≤ uWSGI's and req/s ≥ uWSGI's (moonshot: ½ uWSGI's CPU)"}
+		if g, p, ok := pair(sc, UWSGI); ok {
+			t.Known = true
+			t.Met = g.CPUPerReq <= p.CPUPerReq && g.ReqPerSec >= p.ReqPerSec
+			t.Measured = fmt.Sprintf("%.1f vs %.1f µs/req; %s vs %s req/s", g.CPUPerReq, p.CPUPerReq,
+				thousands(g.ReqPerSec), thousands(p.ReqPerSec))
+			if g.CPUPerReq*2 <= p.CPUPerReq {
+				t.Measured += " (moonshot met)"
+			}
+		}
+		out = append(out, t)
+	}
+	for _, sc := range []string{"syscalls-uwsgi-tcp", "syscalls-uwsgi-unix"} {
+		t := Target{Name: "system calls per uwsgi request (" + strings.TrimPrefix(sc, "syscalls-") + ")",
+			Goal: "≤ 10, futex + nanosleep < 1"}
+		for _, s := range r.Syscalls {
+			if s.Scenario != sc || s.Server != Gonicorn || s.Err != "" {
+				continue
+			}
+			total, fn := perRequest(s, "")
+			t.Known = true
+			t.Met = total <= 10 && fn < 1
+			t.Measured = fmt.Sprintf("%.1f per request, futex + nanosleep %.2f", total, fn)
+		}
+		out = append(out, t)
+	}
+	ratio := func(name, sc, peer, goal string, want float64, byCPU bool) {
+		t := Target{Name: name, Goal: goal}
+		if g, p, ok := pair(sc, peer); ok {
+			t.Known = true
+			if byCPU {
+				t.Met = g.CPUPerReq <= p.CPUPerReq
+				t.Measured = fmt.Sprintf("%.1f vs %.1f µs/req", g.CPUPerReq, p.CPUPerReq)
+			} else {
+				x := g.ReqPerSec / p.ReqPerSec
+				t.Met = x >= want
+				t.Measured = fmt.Sprintf("%.2fx (%s vs %s req/s; %.1f vs %.1f µs/req)", x,
+					thousands(g.ReqPerSec), thousands(p.ReqPerSec), g.CPUPerReq, p.CPUPerReq)
+			}
+		}
+		out = append(out, t)
+	}
+	ratio("new connection per request", "close", NetHTTP, "CPU/req ≤ net/http's", 0, true)
+	ratio("keep-alive, wrk -c64", "keepalive", NetHTTP, "≥ 1.5x net/http req/s", 1.5, false)
+	if g, f, ok := pair("keepalive", FastHTTP); ok {
+		out[len(out)-1].Measured += fmt.Sprintf("; moonshot fasthttp's CPU: %.1f vs %.1f µs/req", g.CPUPerReq, f.CPUPerReq)
+	}
+	ratio("pipelined 16 deep", "pipelined", NetHTTP, "≥ 4x net/http req/s", 4, false)
+	ratio("h2c", "h2c", NetHTTPH2C, "≥ 4x net/http h2c req/s", 4, false)
+	return out
+}
+
+// perRequest returns s's system calls per request, and futex plus nanosleep per
+// request; with name, only that call's.
+func perRequest(s Syscalls, name string) (total, futexSleep float64) {
+	var n, fn int64
+	for _, c := range s.Counts {
+		if name != "" && c.Name != name {
+			continue
+		}
+		n += c.Calls
+		if c.Name == "futex" || c.Name == "nanosleep" || c.Name == "clock_nanosleep" {
+			fn += c.Calls
+		}
+	}
+	return float64(n) / float64(s.Requests), float64(fn) / float64(s.Requests)
+}
+
+// serverNames are the servers as the tables name them.
+var serverNames = map[string]string{
+	Gonicorn:   "gonicorn",
+	NetHTTP:    "net/http",
+	NetHTTPH2C: "net/http h2c",
+	FastHTTP:   "fasthttp",
+	UWSGI:      "uWSGI 2.0 + Python",
+}
+
+// WriteMarkdown writes the tables: targets, one table per scenario, the syscall
+// counts, and failures.
+func (r *Report) WriteMarkdown(w io.Writer) error {
+	var b strings.Builder
+	ss := r.Summaries()
+	fmt.Fprintf(&b, "Binary as run: %s.\n\n", r.Config)
+	b.WriteString("### Targets (issue 9)\n\n| target | goal | measured | |\n|---|---|---|---|\n")
+	for _, t := range r.Targets() {
+		verdict := "not measured"
+		switch {
+		case t.Known && t.Met:
+			verdict = "met"
+		case t.Known:
+			verdict = "**not met**"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", t.Name, t.Goal, orDash(t.Measured), verdict)
+	}
+	b.WriteString("\n")
+	for _, sc := range Scenarios {
+		var rows []Summary
+		for _, s := range ss {
+			if s.Scenario == sc.Name {
+				rows = append(rows, s)
+			}
+		}
+		if len(rows) == 0 {
+			continue
+		}
+		base, hasBase := find(ss, sc.Name, sc.Baseline)
+		fmt.Fprintf(&b, "### %s — %s\n\n%s", sc.Title, sc.Load.describe(), scenarioNote(sc))
+		b.WriteString("| server | req/s | vs " + serverNames[sc.Baseline] + " | server CPU µs/req | CPU vs " +
+			serverNames[sc.Baseline] + " |")
+		if sc.Nginx != "" {
+			b.WriteString(" nginx CPU µs/req |")
+		}
+		b.WriteString(" p50 | p99 | load CPU µs/req | runs |\n|---|--:|--:|--:|--:|")
+		if sc.Nginx != "" {
+			b.WriteString("--:|")
+		}
+		b.WriteString("--:|--:|--:|--:|\n")
+		for _, s := range rows {
+			if s.Runs == 0 {
+				fmt.Fprintf(&b, "| %s | failed |", serverNames[s.Server])
+				n := 8
+				if sc.Nginx != "" {
+					n++
+				}
+				b.WriteString(strings.Repeat(" |", n-1) + "\n")
+				continue
+			}
+			rate, cpu := "–", "–"
+			if hasBase && base.ReqPerSec > 0 && s.CPUPerReq > 0 {
+				rate = fmt.Sprintf("%.2fx", s.ReqPerSec/base.ReqPerSec)
+				cpu = fmt.Sprintf("%.2fx", s.CPUPerReq/base.CPUPerReq)
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %.2f | %s |", serverNames[s.Server], thousands(s.ReqPerSec), rate, s.CPUPerReq, cpu)
+			if sc.Nginx != "" {
+				fmt.Fprintf(&b, " %.2f |", s.NginxCPUPerReq)
+			}
+			runs := fmt.Sprint(s.Runs)
+			if s.Failed > 0 {
+				runs += fmt.Sprintf(" (+%d failed)", s.Failed)
+			}
+			fmt.Fprintf(&b, " %s | %s | %.2f | %s |\n", usText(s.P50), usText(s.P99), s.LoadCPUPerReq, runs)
+		}
+		b.WriteString("\n")
+	}
+	if len(r.Syscalls) > 0 {
+		r.writeSyscalls(&b)
+	}
+	var fails []string
+	for _, x := range r.Results {
+		if x.Err != "" {
+			fails = append(fails, fmt.Sprintf("| %s/%s round %d | %s |", x.Scenario, x.Server, x.Round, oneLine(x.Err)))
+		}
+	}
+	for _, x := range r.Syscalls {
+		if x.Err != "" {
+			fails = append(fails, fmt.Sprintf("| %s/%s | %s |", x.Scenario, x.Server, oneLine(x.Err)))
+		}
+	}
+	if len(fails) > 0 {
+		b.WriteString("### Failed runs\n\nA failed run has no numbers.\n\n| run | reason |\n|---|---|\n")
+		b.WriteString(strings.Join(fails, "\n") + "\n\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func scenarioNote(sc Scenario) string {
+	switch sc.Nginx {
+	case "uwsgi":
+		return "wrk → nginx (one worker, pinned with wrk) → `uwsgi_pass` (a new upstream connection per request) → the server.\n\n"
+	case "proxy":
+		return "wrk → nginx (one worker, pinned with wrk) → `proxy_pass` over HTTP/1.1 with `keepalive 32` → the server.\n\n"
+	}
+	return ""
+}
+
+// writeSyscalls writes the strace table: per request, every call any server made
+// at least 0.05 times per request.
+func (r *Report) writeSyscalls(b *strings.Builder) {
+	b.WriteString("### System calls per request (strace -c -f on the worker, nginx uwsgi_pass)\n\n")
+	var cols []Syscalls
+	for _, s := range r.Syscalls {
+		if s.Err == "" {
+			cols = append(cols, s)
+		}
+	}
+	if len(cols) == 0 {
+		b.WriteString("No count succeeded.\n\n")
+		return
+	}
+	fmt.Fprintf(b, "Attached to gonicorn's worker process (all threads) and to the uWSGI process for %d requests sent by `h2load --h1 -c32` through nginx; the counts divided by the requests.\n\n", cols[0].Requests)
+	names := map[string]float64{}
+	for _, s := range cols {
+		for _, c := range s.Counts {
+			names[c.Name] = math.Max(names[c.Name], float64(c.Calls)/float64(s.Requests))
+		}
+	}
+	var order []string
+	for n, v := range names {
+		if v >= 0.05 {
+			order = append(order, n)
+		}
+	}
+	sort.Slice(order, func(i, j int) bool {
+		if names[order[i]] != names[order[j]] {
+			return names[order[i]] > names[order[j]]
+		}
+		return order[i] < order[j]
+	})
+	b.WriteString("| system call |")
+	for _, s := range cols {
+		fmt.Fprintf(b, " %s, %s |", serverNames[s.Server], strings.TrimPrefix(s.Scenario, "syscalls-"))
+	}
+	b.WriteString("\n|---|" + strings.Repeat("--:|", len(cols)) + "\n")
+	for _, n := range order {
+		fmt.Fprintf(b, "| %s |", n)
+		for _, s := range cols {
+			v, _ := perRequest(s, n)
+			fmt.Fprintf(b, " %s |", trim2(v))
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("| **total** |")
+	for _, s := range cols {
+		v, _ := perRequest(s, "")
+		fmt.Fprintf(b, " **%s** |", trim2(v))
+	}
+	b.WriteString("\n| futex + nanosleep |")
+	for _, s := range cols {
+		_, fn := perRequest(s, "")
+		fmt.Fprintf(b, " %s |", trim2(fn))
+	}
+	b.WriteString("\n\n")
+}
+
+func trim2(v float64) string {
+	if v == 0 {
+		return "0"
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	s = strings.ReplaceAll(s, "|", "\\|")
+	return clip(s, 400)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
+
+// thousands formats v rounded to an integer with comma separators.
+func thousands(v float64) string {
+	s := fmt.Sprintf("%.0f", v)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var out []byte
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	if neg {
+		return "-" + string(out)
+	}
+	return string(out)
+}
+
+// WriteBenchLines writes the summaries as `go test -bench` lines
+// (BenchmarkBinary/SCENARIO/SERVER), so that bench/cmd/benchreport can chart them
+// beside the in-process benchmarks.
+func (r *Report) WriteBenchLines(w io.Writer) error {
+	var b strings.Builder
+	for _, x := range r.Results {
+		if x.Err != "" {
+			fmt.Fprintf(&b, "--- FAIL: BenchmarkBinary/%s/%s\n    %s\n", x.Scenario, x.Server, oneLine(x.Err))
+			continue
+		}
+		fmt.Fprintf(&b, "BenchmarkBinary/%s/%s \t       1\t         0 ns/op\t%12.0f req/s\t%8.2f srv-cpu-µs/req", x.Scenario, x.Server, x.ReqPerSec, x.CPUPerReq)
+		if x.NginxCPUPerReq > 0 {
+			fmt.Fprintf(&b, "\t%8.2f nginx-cpu-µs/req", x.NginxCPUPerReq)
+		}
+		if x.P50 > 0 {
+			fmt.Fprintf(&b, "\t%8.0f p50-µs", x.P50)
+		}
+		if x.P99 > 0 {
+			fmt.Fprintf(&b, "\t%8.0f p99-µs", x.P99)
+		}
+		fmt.Fprintf(&b, "\t%8.2f gen-cpu-µs/req\n", x.LoadCPUPerReq)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

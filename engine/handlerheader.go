@@ -1,0 +1,103 @@
+package engine
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gonicorn/gonicorn/internal/header"
+)
+
+// handlerHeader is a handler's response header map under the rule both response
+// writers (HTTP/1 and uWSGI in response.go, HTTP/2 in h2response.go) follow, as
+// net/http does: the head is what the map holds at WriteHeader; changes made after
+// it reach the client only as trailers (declared in the Trailer field, or keys
+// carrying http.TrailerPrefix). The writer that owns it guards it with its mutex.
+type handlerHeader struct {
+	head  http.Header // the map the head is built from
+	late  http.Header // after WriteHeader: the map Header returns, for trailers
+	fixed bool        // WriteHeader has been called
+}
+
+// get is the writer's Header: the live map before WriteHeader, a copy of it
+// (made on first use) afterwards.
+func (h *handlerHeader) get() http.Header {
+	if !h.fixed {
+		if h.head == nil {
+			h.head = make(http.Header)
+		}
+		return h.head
+	}
+	if h.late == nil {
+		h.late = h.head.Clone()
+		if h.late == nil {
+			h.late = make(http.Header)
+		}
+	}
+	return h.late
+}
+
+// fix records WriteHeader and returns the head's map. With detach the head is a
+// copy, and the handler keeps its map for trailers: a writer whose head is framed
+// on another goroutine (h2, on the loop) needs that, since the handler may still
+// hold the map it got before WriteHeader and change it. The HTTP/1 writer frames
+// its head on the handler's goroutine and saves the copy.
+func (h *handlerHeader) fix(detach bool) http.Header {
+	h.fixed = true
+	if h.head == nil {
+		h.head = make(http.Header)
+	}
+	if detach {
+		h.late = h.head
+		h.head = h.head.Clone()
+	}
+	return h.head
+}
+
+// trailerKeys returns the names of the trailers: those declared in the head's
+// Trailer field (canonical) and the keys carrying http.TrailerPrefix.
+func (h *handlerHeader) trailerKeys() []string {
+	var keys []string
+	for _, v := range h.head["Trailer"] {
+		for _, k := range header.SplitList(v) {
+			keys = append(keys, http.CanonicalHeaderKey(k))
+		}
+	}
+	for _, m := range [...]http.Header{h.head, h.late} {
+		for k := range m {
+			if strings.HasPrefix(k, http.TrailerPrefix) && !isTrailerKey(k, keys) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	return keys
+}
+
+func isTrailerKey(k string, keys []string) bool {
+	for _, t := range keys {
+		if t == k {
+			return true
+		}
+	}
+	return false
+}
+
+// trailers returns the trailer fields with their final values (http.TrailerPrefix
+// removed), or nil when there are none.
+func (h *handlerHeader) trailers(keys []string) http.Header {
+	final := h.late
+	if final == nil {
+		final = h.head
+	}
+	var tr http.Header
+	for _, k := range keys {
+		vv := final[k]
+		if len(vv) == 0 {
+			continue
+		}
+		if tr == nil {
+			tr = make(http.Header, len(keys))
+		}
+		tr[strings.TrimPrefix(k, http.TrailerPrefix)] = vv
+	}
+	return tr
+}
