@@ -41,6 +41,17 @@ func Lock(path string, timeout time.Duration) (release func(), err error) {
 	}
 }
 
+// AncestorHolds reports whether this process or one of its ancestors holds the
+// flock(2) lock on path (a script run as `flock PATH script`).
+func AncestorHolds(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return ancestorHolds(f)
+}
+
 // ancestorHolds reports whether /proc/locks shows a FLOCK on f's file held by this
 // process or one of its ancestors.
 func ancestorHolds(f *os.File) bool {

@@ -2,7 +2,11 @@
 // bench/results/results.md and bench/results/chart.png. scripts/bench.sh runs it
 // after the benchmarks:
 //
-//	benchreport -out bench/results -loadavg "$(cat /proc/loadavg)" -cmd '…' raw.txt…
+//	benchreport -out bench/results -loadavg "$(cat /proc/loadavg)" -binary binary.md -cmd '…' raw.txt…
+//
+// binary.md and raw-binary.txt (BenchmarkBinary/… lines) come from bench/binbench,
+// the binary-as-run comparison: its tables lead the report and its rows lead the
+// chart.
 package main
 
 import (
@@ -28,16 +32,17 @@ func main() {
 	date := flag.String("date", time.Now().UTC().Format("2006-01-02 15:04 UTC"), "date of the run")
 	loadavg := flag.String("loadavg", "", "/proc/loadavg before the run")
 	duration := flag.String("duration", "", "length of each measured run")
+	binary := flag.String("binary", "", "bench/binbench's binary.md, shown first (optional)")
 	var cmds listFlag
 	flag.Var(&cmds, "cmd", "a command line that produced the numbers (repeatable)")
 	flag.Parse()
-	if err := run(*out, *date, *loadavg, *duration, cmds, flag.Args()); err != nil {
+	if err := run(*out, *date, *loadavg, *duration, *binary, cmds, flag.Args()); err != nil {
 		fmt.Fprintln(os.Stderr, "benchreport:", err)
 		os.Exit(1)
 	}
 }
 
-func run(out, date, loadavg, duration string, cmds, inputs []string) error {
+func run(out, date, loadavg, duration, binary string, cmds, inputs []string) error {
 	if len(inputs) == 0 {
 		return fmt.Errorf("no benchmark output files given")
 	}
@@ -67,6 +72,13 @@ func run(out, date, loadavg, duration string, cmds, inputs []string) error {
 		Duration:  duration,
 		Commands:  cmds,
 		ChartFile: "chart.png",
+	}
+	if binary != "" {
+		b, err := os.ReadFile(binary)
+		if err != nil {
+			return err
+		}
+		env.Binary = string(b)
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err

@@ -54,8 +54,15 @@ func main() {
 		lock     = flag.String("lock", env("BENCH_LOCK", "/tmp/gonicorn-bench.lock"), "flock(2) file held during the run; empty: none")
 		lockWait = flag.Duration("lock-wait", 15*time.Minute, "how long to wait for the lock")
 		list     = flag.Bool("list", false, "list the scenarios and servers, and exit")
+		held     = flag.Bool("lock-held", false, "exit 0 if an ancestor process holds the -lock file, 1 if not")
 	)
 	flag.Parse()
+	if *held {
+		if *lock != "" && binbench.AncestorHolds(*lock) {
+			return
+		}
+		os.Exit(1)
+	}
 	if *list {
 		for _, sc := range append(append([]binbench.Scenario{}, binbench.Scenarios...), binbench.SyscallScenarios...) {
 			fmt.Printf("%-20s %s (%s)\n", sc.Name, sc.Title, strings.Join(sc.Servers, ", "))

@@ -16,7 +16,7 @@ import (
 // Row is one benchmark result.
 type Row struct {
 	// Group is the benchmark function without "Benchmark": Hello, Wrk, H2load,
-	// IdleConns.
+	// IdleConns, or Binary for the binary-as-run lines of bench/binbench.
 	Group string
 	// Workload is the middle name part (h1-keepalive, …); "idle" for IdleConns.
 	Workload string
@@ -44,6 +44,14 @@ func (r Row) Generator() string {
 		return "h2load"
 	case "IdleConns":
 		return "-"
+	case "Binary":
+		switch r.Workload {
+		case "h2c":
+			return "binary, h2load"
+		case "uwsgi-tcp", "uwsgi-unix", "proxy":
+			return "binary, wrk via nginx"
+		}
+		return "binary, wrk"
 	}
 	return "gonicorn-bench"
 }

@@ -94,7 +94,7 @@ func TestTargetsJudgeTheRatios(t *testing.T) {
 	for name, met := range map[string]bool{
 		"HTTP/1.1 keep-alive, wrk -c64":        false, // 25,106 / 18,612 = 1.35
 		"HTTP/1.1 pipelined 16 deep, wrk -c64": false, // 82,886 / 50,208 = 1.65
-		"10,000 idle keep-alive connections":   true,  // 2.64 KiB
+		"10,000 idle keep-alive connections":   false, // 2.64 KiB > 2.4
 		"h2c, h2load -c16 -m32":                true,  // 178,112 / 42,377 = 4.20
 	} {
 		tg, ok := got[name]
@@ -115,13 +115,45 @@ func TestMarkdownHasEverySection(t *testing.T) {
 	}
 	md := b.String()
 	for _, want := range []string{
-		"## Targets", "## Failed benchmarks", "### h1-keepalive — gonicorn-bench", "### h2c — h2load",
-		"| gonicorn | 59,220 | 1.78x | 9.75 | 1.24x less |", "## Idle keep-alive connections",
+		"### Targets", "### Failed benchmarks", "#### h1-keepalive — gonicorn-bench", "#### h2c — h2load",
+		"| gonicorn | 59,220 | 1.78x | 9.75 | 1.24x less |", "### Idle keep-alive connections",
 		"| h2c | gonicorn | 113,466 | h2load | 178,112 | 0.64 |", "![requests/s and server CPU per request](chart.png)",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q", want)
 		}
+	}
+}
+
+// TestBinaryLeadsTheReport: bench/binbench's markdown comes first, its rows lead the
+// chart's sections and stay out of the in-process tables.
+func TestBinaryLeadsTheReport(t *testing.T) {
+	rows, fails := loadRows(t)
+	bin, _, err := Parse(strings.NewReader("BenchmarkBinary/keepalive/gonicorn \t 1\t 0 ns/op\t 80000 req/s\t 11.5 srv-cpu-µs/req\n" +
+		"BenchmarkBinary/uwsgi-tcp/uwsgi \t 1\t 0 ns/op\t 14000 req/s\t 27.0 srv-cpu-µs/req\t 55.0 nginx-cpu-µs/req\n"))
+	if err != nil || len(bin) != 2 {
+		t.Fatalf("parse: %v %v", bin, err)
+	}
+	all := append(bin, rows...)
+	secs := sections(all)
+	if secs[0].group != "Binary" || secs[0].workload != "keepalive" || secs[1].workload != "uwsgi-tcp" {
+		t.Errorf("sections start %+v %+v, want the binary ones", secs[0], secs[1])
+	}
+	if g := secs[1].rows[0].Generator(); g != "binary, wrk via nginx" {
+		t.Errorf("generator %q", g)
+	}
+	var b bytes.Buffer
+	env := Env{Date: "today", Binary: "### Targets (issue 9)\n\n| keep-alive | x |\n"}
+	if err := WriteMarkdown(&b, env, all, fails); err != nil {
+		t.Fatal(err)
+	}
+	md := b.String()
+	head, inproc, ok := strings.Cut(md, "## In-process benchmarks")
+	if !ok || !strings.Contains(head, "## The binary as users run it") || !strings.Contains(head, "#### Targets (issue 9)") {
+		t.Errorf("the binary section does not lead:\n%s", md)
+	}
+	if strings.Contains(inproc, "keepalive — binary") {
+		t.Errorf("binary rows in the in-process tables:\n%s", inproc)
 	}
 }
 
