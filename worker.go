@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/gonicorn/gonicorn/engine"
+	"github.com/gonicorn/gonicorn/internal/engineconf"
 	"github.com/gonicorn/gonicorn/internal/listen"
 	"github.com/gonicorn/gonicorn/internal/logs"
 	"github.com/gonicorn/gonicorn/internal/readiness"
@@ -84,13 +85,15 @@ func runWorker(h http.Handler) int {
 		counters = stats.NewCounters()
 	}
 	var ready readiness.State
-	srv, err := engine.New(&cfg, readiness.Handler(cfg.ReadinessPath, &ready, h), engine.Options{Log: log, Access: access, Stats: counters})
+	opts := engineconf.Options(&cfg, log, access)
+	opts.Stats = counters
+	srv, err := engine.New(readiness.Handler(cfg.ReadinessPath, &ready, h), opts)
 	if err != nil {
 		_ = listen.Close(lns)
 		return bootFailed("engine", err)
 	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(lns) }()
+	go func() { served <- srv.Serve(engineconf.Listeners(lns)) }()
 	select {
 	case <-srv.Serving():
 	case err := <-served:

@@ -8,7 +8,6 @@ import (
 	"github.com/panjf2000/gnet/v2"
 	"github.com/valyala/bytebufferpool"
 
-	"github.com/gonicorn/gonicorn/internal/listen"
 	"github.com/gonicorn/gonicorn/internal/stats"
 	"github.com/gonicorn/gonicorn/protocol/http1"
 	"github.com/gonicorn/gonicorn/protocol/uwsgi"
@@ -49,7 +48,7 @@ type conn struct {
 	gc   gnet.Conn
 	loop gnet.EventLoop
 	lctx context.Context
-	ln   *listen.Listener
+	ln   *Listener
 	// dialect frames the answers: HTTP/1 or uWSGI from the listener, h2 once the
 	// connection switches.
 	dialect dialect
@@ -143,7 +142,7 @@ func onFlushHeldWake(gc gnet.Conn, err error) error {
 	return nil
 }
 
-func newConn(s *Server, l *listen.Listener, lctx context.Context, nc net.Conn, uwsgiProto bool) *conn {
+func newConn(s *Server, l *Listener, lctx context.Context, nc net.Conn, uwsgiProto bool) *conn {
 	c := &conn{
 		srv:        s,
 		lctx:       lctx,

@@ -17,8 +17,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/gonicorn/gonicorn/internal/allow"
-	"github.com/gonicorn/gonicorn/internal/config"
-	"github.com/gonicorn/gonicorn/internal/listen"
 	"github.com/gonicorn/gonicorn/internal/logs"
 	"github.com/gonicorn/gonicorn/internal/stats"
 	"github.com/gonicorn/gonicorn/pool"
@@ -28,21 +26,10 @@ var (
 	errNoPoller = errors.New("engine: event loop poller not found")
 )
 
-// Options are what a Server needs besides the Config and the handler.
-type Options struct {
-	// Log is the error log.
-	Log zerolog.Logger
-	// Access is the access log; nil disables it.
-	Access *logs.AccessLog
-	// Stats counts requests and connections for the master's metrics; nil
-	// disables counting.
-	Stats *stats.Counters
-}
-
 // Server serves one process's share of the listeners: it accepts connections, runs
 // them on gnet event loops, and runs handlers on its pool.
 type Server struct {
-	cfg     *config.Config
+	cfg     *Options
 	handler http.Handler
 	log     zerolog.Logger
 	access  *logs.AccessLog
@@ -71,15 +58,16 @@ type Server struct {
 	serving  chan struct{} // closed once the accept loops run
 	acceptWG sync.WaitGroup
 	lnMu     sync.Mutex
-	lns      []*listen.Listener
+	lns      []*Listener
 
 	drainMu      sync.Mutex
 	drainWaiters map[*conn]struct{}
 	drainKick    chan struct{}
 }
 
-// New builds a Server for cfg serving h. It starts nothing until Serve.
-func New(cfg *config.Config, h http.Handler, o Options) (*Server, error) {
+// New builds a Server serving h with o. It starts nothing until Serve.
+func New(h http.Handler, o Options) (*Server, error) {
+	cfg := &o
 	s := &Server{
 		cfg:          cfg,
 		handler:      h,
@@ -125,7 +113,7 @@ func New(cfg *config.Config, h http.Handler, o Options) (*Server, error) {
 
 // Serve accepts connections on ls until Shutdown or Close, and returns once every
 // connection is gone. The listeners are closed when Serve returns.
-func (s *Server) Serve(ls []*listen.Listener) error {
+func (s *Server) Serve(ls []*Listener) error {
 	if len(ls) == 0 {
 		return errors.New("engine: no listeners")
 	}
@@ -223,7 +211,7 @@ func (s *Server) closeListeners() {
 }
 
 // acceptLoop accepts on one listener and enrolls every connection on an event loop.
-func (s *Server) acceptLoop(l *listen.Listener, lctx context.Context) {
+func (s *Server) acceptLoop(l *Listener, lctx context.Context) {
 	defer s.acceptWG.Done()
 	uwsgi := l.Protocol == "uwsgi"
 	maxConns := s.maxConns
