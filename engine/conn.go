@@ -57,6 +57,8 @@ type conn struct {
 	localAddr    net.Addr
 	trustedProxy bool // the peer is in --forwarded-allow-ips
 
+	proxy proxyWait // a PROXY protocol header still to come (proxy.go)
+
 	state     connState
 	deadline  atomicInt64 // unix nanos; 0: none. Set on the loop, read by the clock.
 	paused    bool        // read interest is off
@@ -152,6 +154,7 @@ func newConn(s *Server, l *Listener, lctx context.Context, nc net.Conn, uwsgiPro
 		localAddr:  nc.LocalAddr(),
 	}
 	c.trustedProxy = s.forwardedAllow.AllowAddr(nc.RemoteAddr())
+	c.proxy = s.proxy.waitFor(nc.LocalAddr(), nc.RemoteAddr())
 	c.parser.Limits = http1.Limits{
 		MaxRequestLine:  s.cfg.LimitRequestLine,
 		MaxHeaderFields: s.cfg.LimitRequestFields,
@@ -253,7 +256,11 @@ func (h *loopHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	c.loop = gc.EventLoop()
 	h.s.conns.Store(c, struct{}{})
 	h.s.stats.ConnOpened(c.protocol())
-	c.setTimeout(h.s.cfg.KeepAlive + h.s.cfg.HeaderTimeout)
+	if c.proxy == proxyRequired || c.proxy == proxyOptional {
+		c.setTimeout(h.s.cfg.HeaderTimeout) // the PROXY header is part of the head
+	} else {
+		c.setTimeout(h.s.cfg.KeepAlive + h.s.cfg.HeaderTimeout)
+	}
 	return nil, gnet.None
 }
 
@@ -297,6 +304,11 @@ func (h *loopHandler) OnTraffic(gc gnet.Conn) gnet.Action {
 // onTraffic advances the connection with whatever input is buffered. It runs on
 // the loop, from OnTraffic and from callbacks after a response completes.
 func (c *conn) onTraffic() gnet.Action {
+	if c.proxy != proxyNone {
+		if act, done := c.readProxyHeader(); !done {
+			return act
+		}
+	}
 	for {
 		switch c.state {
 		case stIdle, stHead:
@@ -364,6 +376,9 @@ func onExpireWake(gc gnet.Conn, err error) error {
 func (c *conn) onExpire(now time.Time) gnet.Action {
 	switch c.state {
 	case stIdle:
+		if c.proxy == proxyRequired || c.proxy == proxyOptional {
+			return c.proxyExpired()
+		}
 		// Keep-alive idle timeout: a quiet close.
 		return gnet.Close
 	case stHead:

@@ -66,6 +66,14 @@ type Options struct {
 	// Default 127.0.0.1 and ::1.
 	ForwardedAllowIPs []string
 
+	// ProxyProtocol is the PROXY protocol header expected at the start of TCP
+	// connections from ProxyAllowFrom peers: "off" (or ""), "v1", "v2", or "auto"
+	// (either version, or none). Default off.
+	ProxyProtocol string
+	// ProxyAllowFrom lists the peers (IPs, CIDR ranges, or *) whose PROXY headers
+	// are believed; a header from any other peer is refused. Default 127.0.0.1 and ::1.
+	ProxyAllowFrom []string
+
 	// Log is the error log. The zero Logger logs nothing.
 	Log zerolog.Logger
 	// Access is the access log; nil disables it. (gonicorn builds it from
@@ -98,6 +106,8 @@ func DefaultOptions() Options {
 		HTTP2MaxHeaderListSize:    65536,
 		UWSGIAllowFrom:            []string{"127.0.0.1", "::1"},
 		ForwardedAllowIPs:         []string{"127.0.0.1", "::1"},
+		ProxyProtocol:             "off",
+		ProxyAllowFrom:            []string{"127.0.0.1", "::1"},
 	}
 }
 

@@ -42,6 +42,8 @@ type Server struct {
 	forwardedAllow *allow.List
 	h1, h2c        bool // protocols served on http listeners
 
+	proxy proxySettings // --proxy-protocol, --proxy-allow-from
+
 	// baseCtx carries http.ServerContextKey; each listener adds LocalAddrContextKey.
 	baseCtx context.Context
 
@@ -97,6 +99,9 @@ func New(h http.Handler, o Options) (*Server, error) {
 	s.uwsgiAllow = al
 	if s.forwardedAllow, err = allow.Parse(cfg.ForwardedAllowIPs); err != nil {
 		return nil, fmt.Errorf("engine: --forwarded-allow-ips: %w", err)
+	}
+	if s.proxy, err = newProxySettings(cfg); err != nil {
+		return nil, err
 	}
 	threads := cfg.Threads
 	if threads <= 0 {

@@ -100,6 +100,14 @@ type Config struct {
 	// (--forwarded-allow-ips). Default 127.0.0.1,::1.
 	ForwardedAllowIPs []string
 
+	// ProxyProtocol is the PROXY protocol expected on TCP binds (--proxy-protocol):
+	// off, v1, v2, or auto (either version, or none). Default off.
+	ProxyProtocol string
+	// ProxyAllowFrom lists peers (IPs, CIDR ranges, or *) whose PROXY headers are
+	// believed (--proxy-allow-from). A header from any other peer is refused.
+	// Default 127.0.0.1,::1.
+	ProxyAllowFrom []string
+
 	// AccessLogFile is where the access log goes (--access-logfile); "" = off, "-" = stdout.
 	AccessLogFile string
 	// AccessLogFormat uses Gunicorn's atoms (--access-logformat).
@@ -172,6 +180,8 @@ func Default() Config {
 		HTTP2MaxHeaderListSize:    65536,
 		UWSGIAllowFrom:            []string{"127.0.0.1", "::1"},
 		ForwardedAllowIPs:         []string{"127.0.0.1", "::1"},
+		ProxyProtocol:             "off",
+		ProxyAllowFrom:            []string{"127.0.0.1", "::1"},
 		AccessLogFormat:           DefaultAccessLogFormat,
 		ErrorLogFile:              "-",
 		LogLevel:                  "info",

@@ -387,6 +387,14 @@ var settings = []*setting{
 		item: checkAllowEntry},
 		func(c *Config) *[]string { return &c.ForwardedAllowIPs }),
 
+	choiceSetting(setting{flag: "proxy-protocol", names: []string{"proxy_protocol"}, section: sectionPeers,
+		help: "PROXY protocol header expected on TCP binds from --proxy-allow-from peers; auto = v1, v2 or none"},
+		func(c *Config) *string { return &c.ProxyProtocol }, "off", "v1", "v2", "auto"),
+	listSetting(setting{flag: "proxy-allow-from", names: []string{"proxy_allow_from", "proxy_allow_ips"}, metavar: "LIST", section: sectionPeers, comma: true,
+		help: "peers (IPs, CIDR ranges, *) whose PROXY headers are believed; others' are refused; repeatable",
+		item: checkAllowEntry},
+		func(c *Config) *[]string { return &c.ProxyAllowFrom }),
+
 	stringSetting(setting{flag: "access-logfile", names: []string{"accesslog", "access_logfile"}, metavar: "FILE", section: sectionLogging,
 		help: "access log file; - = stdout", deflt: "off"},
 		func(c *Config) *string { return &c.AccessLogFile }),

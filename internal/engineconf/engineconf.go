@@ -35,6 +35,8 @@ func Options(cfg *config.Config, log zerolog.Logger, access *logs.AccessLog) eng
 		HTTP2MaxHeaderListSize:    cfg.HTTP2MaxHeaderListSize,
 		UWSGIAllowFrom:            cfg.UWSGIAllowFrom,
 		ForwardedAllowIPs:         cfg.ForwardedAllowIPs,
+		ProxyProtocol:             cfg.ProxyProtocol,
+		ProxyAllowFrom:            cfg.ProxyAllowFrom,
 		Log:                       log,
 		Access:                    access,
 	}
