@@ -34,8 +34,9 @@ var (
 // frames what the handlers write. Handler goroutines reach it only through notify,
 // which queues their stream and wakes the loop once per batch.
 type h2Conn struct {
-	c  *conn
-	pc *h2.Conn
+	c   *conn
+	srv *Server // c.srv
+	pc  *h2.Conn
 
 	streams map[uint32]*h2Stream
 	// blocked lists the streams with response bytes waiting for flow-control window
@@ -62,7 +63,8 @@ type h2Conn struct {
 func newH2Conn(c *conn, up *h2Upgrade) *h2Conn {
 	cfg := c.srv.cfg
 	h := &h2Conn{
-		c: c,
+		c:   c,
+		srv: c.srv,
 		pc: h2.NewConn(h2.Config{
 			MaxConcurrentStreams: cfg.HTTP2MaxConcurrentStreams,
 			InitialWindowSize:    cfg.HTTP2InitialWindowSize,
@@ -99,10 +101,10 @@ func newH2Conn(c *conn, up *h2Upgrade) *h2Conn {
 }
 
 func (h *h2Conn) idleTimeout() time.Duration {
-	if d := h.c.srv.cfg.KeepAlive; d > 0 {
+	if d := h.srv.cfg.KeepAlive; d > 0 {
 		return d
 	}
-	return h.c.srv.cfg.HeaderTimeout
+	return h.srv.cfg.HeaderTimeout
 }
 
 // onTraffic consumes every whole frame in the inbound buffer.
@@ -160,20 +162,20 @@ func (h *h2Conn) onEvent(ev *h2.Event, now time.Time) {
 	case h2.EventReset:
 		if s := h.streams[ev.StreamID]; s != nil {
 			if !ev.Remote && ev.Reason != "" {
-				h.c.srv.log.Debug().Str("peer", h.c.remoteAddr).Uint32("stream", ev.StreamID).
+				h.srv.log.Debug().Str("peer", h.c.remoteAddr).Uint32("stream", ev.StreamID).
 					Str("code", ev.Code.String()).Str("reason", ev.Reason).Msg("h2 stream reset")
 			}
 			s.reset(errStreamReset)
 			h.maybeFinish(s)
 		} else if ev.Reason != "" {
-			h.c.srv.log.Info().Str("peer", h.c.remoteAddr).Uint32("stream", ev.StreamID).
+			h.srv.log.Info().Str("peer", h.c.remoteAddr).Uint32("stream", ev.StreamID).
 				Str("code", ev.Code.String()).Str("reason", ev.Reason).Msg("h2 request rejected")
 		}
 	case h2.EventWindow:
 		h.serviceBlocked(ev.StreamID)
 	case h2.EventGoAway:
 		if ev.Code != h2.ErrCodeNo {
-			h.c.srv.log.Debug().Str("peer", h.c.remoteAddr).Str("code", ev.Code.String()).
+			h.srv.log.Debug().Str("peer", h.c.remoteAddr).Str("code", ev.Code.String()).
 				Bytes("debug", ev.Data).Msg("h2 client sent GOAWAY")
 		}
 	}
@@ -185,7 +187,7 @@ func (h *h2Conn) onRequest(ev *h2.Event, now time.Time) {
 		r.RemoteAddr = h.c.remoteAddr
 	}
 	if err != nil {
-		h.c.srv.log.Info().Str("peer", h.c.remoteAddr).Err(err).Msg("h2 bad request target: 400")
+		h.srv.log.Info().Str("peer", h.c.remoteAddr).Err(err).Msg("h2 bad request target: 400")
 		h.answerStatus(ev.StreamID, http.StatusBadRequest)
 		h.pc.ReleaseStream(ev.StreamID)
 		return
@@ -203,7 +205,7 @@ func (h *h2Conn) onRequest(ev *h2.Event, now time.Time) {
 		r.Header.Del("Expect")
 	}
 	s.bodyWaitSince = now
-	if d := h.c.srv.cfg.BodyTimeout; d > 0 {
+	if d := h.srv.cfg.BodyTimeout; d > 0 {
 		h.arm(now.Add(d))
 	}
 }
@@ -212,13 +214,13 @@ func (h *h2Conn) onRequest(ev *h2.Event, now time.Time) {
 // the loop buffers.
 func (h *h2Conn) submit(s *h2Stream) {
 	s.submitted = true
-	h.c.srv.beginRequest()
-	handle, err := h.c.srv.pool.Submit(h.c.lctx, s)
+	h.srv.beginRequest()
+	handle, err := h.srv.pool.Submit(h.c.lctx, s)
 	if err != nil {
-		h.c.srv.endRequest()
-		h.c.srv.log.Warn().Err(err).Str("request", s.String()).Msg("no handler slot free: 503")
-		h.c.srv.stats.PoolRejected()
-		h.c.srv.stats.Request(stats.H2, s.req.Method, http.StatusServiceUnavailable, time.Since(s.start), 0, 0)
+		h.srv.endRequest()
+		h.srv.log.Warn().Err(err).Str("request", s.String()).Msg("no handler slot free: 503")
+		h.srv.stats.PoolRejected()
+		h.srv.stats.Request(stats.H2, s.req.Method, http.StatusServiceUnavailable, time.Since(s.start), 0, 0)
 		s.mu.Lock()
 		s.handlerDone = true
 		s.mu.Unlock()
@@ -238,7 +240,7 @@ func (h *h2Conn) submit(s *h2Stream) {
 func (h *h2Conn) answerStatus(id uint32, status int) {
 	_ = h.pc.WriteResponse(id, &h2.ResponseHead{
 		Status:        status,
-		Date:          string(h.c.srv.date.get()),
+		Date:          string(h.srv.date.get()),
 		ContentLength: "0",
 	}, true)
 }
@@ -382,10 +384,10 @@ func (h *h2Conn) close() {
 func (h *h2Conn) fail(err error) {
 	var ce *h2.ConnError
 	if errors.As(err, &ce) && ce.Code == h2.ErrCodeEnhanceYourCalm {
-		h.c.srv.log.Warn().Str("peer", h.c.remoteAddr).Str("code", ce.Code.String()).
+		h.srv.log.Warn().Str("peer", h.c.remoteAddr).Str("code", ce.Code.String()).
 			Str("reason", ce.Reason).Msg("h2 client flooding or stalling: GOAWAY")
 	} else {
-		h.c.srv.log.Info().Str("peer", h.c.remoteAddr).Err(err).Msg("h2 protocol error: GOAWAY")
+		h.srv.log.Info().Str("peer", h.c.remoteAddr).Err(err).Msg("h2 protocol error: GOAWAY")
 	}
 	h.close()
 }
@@ -440,7 +442,7 @@ func (h *h2Conn) onExpire(now time.Time) gnet.Action {
 	if h.dead {
 		return gnet.Close
 	}
-	cfg := h.c.srv.cfg
+	cfg := h.srv.cfg
 	var next time.Time
 	later := func(t time.Time) {
 		if next.IsZero() || t.Before(next) {
@@ -490,7 +492,7 @@ func (h *h2Conn) onExpire(now time.Time) gnet.Action {
 // bodyTimedOut answers a request whose body stopped arriving: 408 when its handler
 // has not started, otherwise the handler's body read fails and the stream is reset.
 func (h *h2Conn) bodyTimedOut(s *h2Stream) {
-	h.c.srv.log.Info().Str("request", s.String()).Msg("h2 request body stalled (--body-timeout)")
+	h.srv.log.Info().Str("request", s.String()).Msg("h2 request body stalled (--body-timeout)")
 	s.bodyWaitSince = time.Time{}
 	if !s.submitted {
 		h.answerStatus(s.id, http.StatusRequestTimeout)
@@ -509,12 +511,12 @@ func (h *h2Conn) bodyTimedOut(s *h2Stream) {
 // connection: GOAWAY ENHANCE_YOUR_CALM. Otherwise only the stream is reset.
 func (h *h2Conn) stalled(s *h2Stream) bool {
 	if h.pc.ConnSendWindow() == 0 {
-		h.c.srv.log.Warn().Str("peer", h.c.remoteAddr).Msg("h2 client left the connection window at zero (--write-timeout): GOAWAY")
+		h.srv.log.Warn().Str("peer", h.c.remoteAddr).Msg("h2 client left the connection window at zero (--write-timeout): GOAWAY")
 		h.pc.Fail(h2.ErrCodeEnhanceYourCalm, "flow-control window stalled")
 		h.close()
 		return true
 	}
-	h.c.srv.log.Info().Str("request", s.String()).Msg("h2 stream window stalled (--write-timeout): reset")
+	h.srv.log.Info().Str("request", s.String()).Msg("h2 stream window stalled (--write-timeout): reset")
 	h.pc.ResetStream(s.id, h2.ErrCodeCancel)
 	s.reset(errH2WriteStall)
 	s.inBlocked = false

@@ -63,7 +63,7 @@ func (s *h2Stream) writeHeaderLocked(code int) {
 	s.wroteHeader = true
 	s.status = code
 	// The head is framed on the loop: it must not share the map the handler holds.
-	s.declared = declaredLength(s.hdr.fix(true), s.hc.c.srv.log, s)
+	s.declared = declaredLength(s.hdr.fix(true), s.srv.log, s)
 }
 
 // Write buffers body bytes, waiting while the stream's buffer is full.
@@ -95,7 +95,7 @@ func (s *h2Stream) Write(p []byte) (int, error) {
 			ch := s.outWait
 			s.mu.Unlock()
 			s.hc.notify(s)
-			ok := waitSignal(ch, s.hc.c.srv.cfg.WriteTimeout)
+			ok := waitSignal(ch, s.srv.cfg.WriteTimeout)
 			s.mu.Lock()
 			if err := s.usableLocked(); err != nil {
 				s.mu.Unlock()
@@ -144,7 +144,7 @@ func (s *h2Stream) finish() {
 	}
 	status, n := s.status, s.written
 	if s.declared >= 0 && n < s.declared && !s.isHead && bodyAllowed(status) && s.usableLocked() == nil {
-		s.hc.c.srv.log.Warn().Str("request", s.String()).Int64("declared", s.declared).Int64("written", n).
+		s.srv.log.Warn().Str("request", s.String()).Int64("declared", s.declared).Int64("written", n).
 			Msg("handler wrote less than its Content-Length: stream reset")
 		s.writeFailed = true
 	}
@@ -155,7 +155,7 @@ func (s *h2Stream) finish() {
 }
 
 func (s *h2Stream) logAccess(status int) {
-	st, al := s.hc.c.srv.stats, s.hc.c.srv.access
+	st, al := s.srv.stats, s.srv.access
 	if st == nil && al == nil {
 		return
 	}
@@ -285,7 +285,7 @@ func (h *h2Conn) writeStreamLocked(s *h2Stream, now time.Time) {
 func (h *h2Conn) writeHeadLocked(s *h2Stream, tr http.Header) {
 	rh := h2.ResponseHead{Status: s.status, Header: s.hdr.head}
 	if _, ok := s.hdr.head["Date"]; !ok {
-		rh.Date = string(h.c.srv.date.get())
+		rh.Date = string(h.srv.date.get())
 	}
 	allowed := bodyAllowed(s.status)
 	if _, ok := s.hdr.head["Content-Type"]; !ok && allowed && len(s.out) > 0 && s.hdr.head.Get("Content-Encoding") == "" {
@@ -316,7 +316,7 @@ func (h *h2Conn) block(s *h2Stream, now time.Time, progressed bool) {
 	if progressed || s.blockedSince.IsZero() {
 		s.blockedSince = now
 	}
-	if d := h.c.srv.cfg.WriteTimeout; d > 0 {
+	if d := h.srv.cfg.WriteTimeout; d > 0 {
 		h.arm(s.blockedSince.Add(d))
 	}
 }

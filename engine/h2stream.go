@@ -26,6 +26,7 @@ const h2ConsumedNotify = 16 << 10
 // Fields above mu belong to the loop; the rest are shared with the handler under mu.
 type h2Stream struct {
 	hc    *h2Conn
+	srv   *Server // hc.srv
 	id    uint32
 	req   *http.Request
 	start time.Time
@@ -71,7 +72,7 @@ type h2Info struct {
 }
 
 func newH2Stream(hc *h2Conn, id uint32, r *http.Request) *h2Stream {
-	s := &h2Stream{hc: hc, id: id, req: r, start: time.Now(), declared: -1}
+	s := &h2Stream{hc: hc, srv: hc.srv, id: id, req: r, start: time.Now(), declared: -1}
 	s.isHead = r.Method == http.MethodHead
 	if r.Body == nil {
 		r.Body = (*h2Body)(s)
@@ -81,19 +82,19 @@ func newH2Stream(hc *h2Conn, id uint32, r *http.Request) *h2Stream {
 
 // Run serves the request on a pool goroutine.
 func (s *h2Stream) Run(ctx context.Context) {
-	defer s.hc.c.srv.endRequest()
+	defer s.srv.endRequest()
 	s.mu.Lock()
 	s.handle = pool.HandleOf(ctx) // the loop may not have recorded it yet
 	s.mu.Unlock()
 	r := s.req.WithContext(ctx)
-	s.hc.c.srv.handler.ServeHTTP(s, r)
+	s.srv.handler.ServeHTTP(s, r)
 	s.finish()
 }
 
 // Expired runs on a timer goroutine when the handler outlives --timeout: the loop
 // answers 503 if nothing was sent, or resets the stream.
 func (s *h2Stream) Expired() {
-	s.hc.c.srv.log.Error().Str("request", s.String()).Dur("timeout", s.hc.c.srv.cfg.Timeout).
+	s.srv.log.Error().Str("request", s.String()).Dur("timeout", s.srv.cfg.Timeout).
 		Msg("handler exceeded --timeout")
 	s.mu.Lock()
 	s.timedOut = true
@@ -263,7 +264,7 @@ func (b *h2Body) Read(p []byte) (int, error) {
 		}
 		ch := s.bodyWait
 		s.mu.Unlock()
-		if !waitSignal(ch, s.hc.c.srv.cfg.BodyTimeout) {
+		if !waitSignal(ch, s.srv.cfg.BodyTimeout) {
 			s.mu.Lock()
 			if s.bodyOff == len(s.body) && !s.bodyEOF && s.bodyErr == nil {
 				s.bodyErr = errH2BodyTimeout

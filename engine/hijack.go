@@ -41,7 +41,7 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		w.mu.Unlock()
 		return nil, nil, errHijackPipelined
 	}
-	if !w.ex.c.dialect.hijackable() {
+	if !w.c.dialect.hijackable() {
 		w.mu.Unlock()
 		return nil, nil, http.ErrNotSupported
 	}
