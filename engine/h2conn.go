@@ -215,10 +215,11 @@ func (h *h2Conn) onRequest(ev *h2.Event, now time.Time) {
 func (h *h2Conn) submit(s *h2Stream) {
 	s.submitted = true
 	h.srv.beginRequest()
-	handle, err := h.srv.pool.Submit(h.c.lctx, s)
-	if err != nil {
+	// A busy pool queues the stream behind this connection's others; connections
+	// take turns (pool.Enqueue). Only a full queue is answered 503 at once.
+	if err := h.srv.pool.Enqueue(h.c.lctx, s, h); err != nil {
 		h.srv.endRequest()
-		h.srv.log.Warn().Err(err).Str("request", s.String()).Msg("no handler slot free: 503")
+		h.srv.log.Warn().Err(err).Str("request", s.String()).Msg("no handler slot free and the stream queue is full (--max-queued-streams): 503")
 		h.srv.stats.PoolRejected()
 		h.srv.stats.Request(stats.H2, s.req.Method, http.StatusServiceUnavailable, time.Since(s.start), 0, 0)
 		s.mu.Lock()
@@ -229,9 +230,6 @@ func (h *h2Conn) submit(s *h2Stream) {
 		h.maybeFinish(s)
 		return
 	}
-	s.mu.Lock()
-	s.handle = handle
-	s.mu.Unlock()
 }
 
 // answerStatus ends stream id with a bare status: a head with END_STREAM, which no
@@ -403,6 +401,7 @@ func (h *h2Conn) cancelAll(err error) {
 // onClose runs on the loop when the connection is gone.
 func (h *h2Conn) onClose(error) {
 	h.dead = true
+	h.srv.pool.DropQueued(h)
 	h.cancelAll(errH2ConnClosed)
 	if h.drainTick != nil {
 		h.drainTick.Stop()

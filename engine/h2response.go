@@ -7,6 +7,7 @@ import (
 
 	"github.com/gonicorn/gonicorn/internal/logs"
 	"github.com/gonicorn/gonicorn/internal/stats"
+	"github.com/gonicorn/gonicorn/pool"
 	"github.com/gonicorn/gonicorn/protocol/h2"
 )
 
@@ -93,10 +94,21 @@ func (s *h2Stream) Write(p []byte) (int, error) {
 				s.outWait = make(chan struct{}, 1)
 			}
 			ch := s.outWait
+			ctx := s.ctx
 			s.mu.Unlock()
 			s.hc.notify(s)
+			// Waiting on the client's window: the pool slot runs someone else meanwhile.
+			parked := pool.Park(ctx)
 			ok := waitSignal(ch, s.srv.cfg.WriteTimeout)
+			var uerr error
+			if parked {
+				uerr = pool.Unpark(ctx)
+			}
 			s.mu.Lock()
+			if uerr != nil && s.usableLocked() == nil {
+				s.mu.Unlock()
+				return total - len(p), uerr
+			}
 			if err := s.usableLocked(); err != nil {
 				s.mu.Unlock()
 				return total - len(p), err

@@ -39,11 +39,12 @@ type h2Stream struct {
 
 	mu          sync.Mutex
 	handle      *pool.Handle
-	handlerDone bool  // Run returned (or never will run)
-	ended       bool  // the last frame of the response is written
-	resetErr    error // the stream is gone: reset, or the connection closed
-	timedOut    bool  // the handler outlived --timeout
-	writeFailed bool  // the handler gave up waiting: the loop resets the stream
+	ctx         context.Context // the handler's context, once Run starts
+	handlerDone bool            // Run returned (or never will run)
+	ended       bool            // the last frame of the response is written
+	resetErr    error           // the stream is gone: reset, or the connection closed
+	timedOut    bool            // the handler outlived --timeout
+	writeFailed bool            // the handler gave up waiting: the loop resets the stream
 
 	hdr         handlerHeader
 	status      int
@@ -83,9 +84,14 @@ func newH2Stream(hc *h2Conn, id uint32, r *http.Request) *h2Stream {
 // Run serves the request on a pool goroutine.
 func (s *h2Stream) Run(ctx context.Context) {
 	defer s.srv.endRequest()
+	handle := pool.HandleOf(ctx)
 	s.mu.Lock()
-	s.handle = pool.HandleOf(ctx) // the loop may not have recorded it yet
+	s.handle, s.ctx = handle, ctx
+	gone := s.resetErr != nil
 	s.mu.Unlock()
+	if gone && handle != nil {
+		handle.Cancel() // reset while it waited in the queue
+	}
 	r := s.req.WithContext(ctx)
 	s.srv.handler.ServeHTTP(s, r)
 	s.finish()
@@ -127,6 +133,25 @@ func (s *h2Stream) Recovered(any) {
 	s.handlerDone = true
 	s.mu.Unlock()
 	s.logAccess(http.StatusInternalServerError)
+	s.hc.notify(s)
+}
+
+// Dropped runs when the stream waited in the pool's queue longer than the queue
+// allows, or its connection closed first: 503 with Retry-After if it still can.
+func (s *h2Stream) Dropped() {
+	defer s.srv.endRequest()
+	s.srv.log.Warn().Str("request", s.String()).Msg("h2 stream waited too long for a handler slot: 503")
+	s.mu.Lock()
+	if s.usableLocked() == nil && !s.wroteHeader {
+		s.writeHeaderLocked(http.StatusServiceUnavailable)
+		s.hdr.head.Set("Retry-After", "1")
+		s.hdr.head.Set("Content-Type", "text/plain; charset=utf-8")
+		s.out = append(s.out, "Service Unavailable\n"...)
+		s.written = int64(len(s.out))
+	}
+	s.handlerDone = true
+	s.mu.Unlock()
+	s.logAccess(http.StatusServiceUnavailable)
 	s.hc.notify(s)
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/valyala/bytebufferpool"
 
 	"github.com/gonicorn/gonicorn/internal/header"
+	"github.com/gonicorn/gonicorn/pool"
 	"github.com/gonicorn/gonicorn/protocol/http1"
 )
 
@@ -284,14 +285,28 @@ func (w *response) handoffLocked(out *bytebufferpool.ByteBuffer, extra []byte, c
 
 // waitAck waits until the loop has taken the last handoff and the queue to the
 // client is short enough, or the write deadline passes.
-func (w *response) waitAck() error {
+func (w *response) waitAck() (werr error) {
 	d := w.c.srv.cfg.WriteTimeout
 	w.mu.Lock()
 	if !w.deadline.IsZero() {
 		d = time.Until(w.deadline)
 	}
 	ack := w.ack
+	ctx := w.req.Context()
 	w.mu.Unlock()
+	select {
+	case err := <-ack:
+		return err // the loop took it and the client keeps up: no wait
+	default:
+	}
+	// The handler now waits on its client: its pool slot runs someone else meanwhile.
+	if pool.Park(ctx) {
+		defer func() {
+			if err := pool.Unpark(ctx); err != nil && werr == nil {
+				werr = err
+			}
+		}()
+	}
 	if d <= 0 {
 		return <-ack
 	}

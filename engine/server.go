@@ -111,6 +111,7 @@ func New(h http.Handler, o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
+	s.pool.SetLimits(pool.DefaultParkedPerSlot*threads, cfg.MaxQueuedStreams)
 	s.date.refresh(time.Now())
 	s.baseCtx = context.Background()
 	return s, nil
@@ -282,6 +283,7 @@ func (s *Server) clock() {
 				}
 				return true
 			})
+			s.pool.ExpireQueued(now)
 			s.probeLoops(nowNano, &probes)
 		}
 	}

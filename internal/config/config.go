@@ -56,6 +56,19 @@ type Config struct {
 	// WriteTimeout bounds a write that makes no progress to a slow reader
 	// (--write-timeout); expiry closes the connection. Default 30s.
 	WriteTimeout time.Duration
+	// MinResponseRate is the slowest a client may read a response, in bytes per
+	// second over a sliding window, once MinRateGrace has passed (--min-response-rate);
+	// a slower client is cut. 0 = off. Default 240 (Kestrel's).
+	MinResponseRate int
+	// MinRequestRate is the slowest a client may send a request body, in bytes per
+	// second, once MinRateGrace has passed (--min-request-rate). 0 = off. Default 240.
+	MinRequestRate int
+	// MinRateGrace is how long a transfer runs before the minimum rates apply
+	// (--min-rate-grace). Default 5s.
+	MinRateGrace time.Duration
+	// MaxQueuedStreams bounds the h2 streams of a worker waiting for a handler slot
+	// (--max-queued-streams); more are refused with 503. Default 16384.
+	MaxQueuedStreams int
 
 	// MaxRequests recycles a worker after this many requests (--max-requests). 0 = off.
 	MaxRequests int
@@ -168,6 +181,10 @@ func Default() Config {
 		HeaderTimeout:             10 * time.Second,
 		BodyTimeout:               30 * time.Second,
 		WriteTimeout:              30 * time.Second,
+		MinResponseRate:           240,
+		MinRequestRate:            240,
+		MinRateGrace:              5 * time.Second,
+		MaxQueuedStreams:          16384,
 		LimitRequestLine:          4094,
 		LimitRequestFields:        100,
 		LimitRequestFieldSize:     8190,
