@@ -76,8 +76,7 @@ func (ex *exchange) setTrailers(fields []http1.OwnedField) {
 // dispatch hands ex to the pool. It runs on the loop.
 func (c *conn) dispatch(ex *exchange) gnet.Action {
 	if c.state != stBodyStream {
-		c.state = stHandling
-		c.setDeadline(time.Time{})
+		c.enter(stHandling)
 	}
 	c.srv.beginRequest()
 	h, err := c.srv.pool.Submit(c.lctx, ex)
@@ -303,8 +302,7 @@ func (c *conn) finishExchange(ex *exchange) gnet.Action {
 			c.beginLinger()
 			return gnet.None
 		}
-		c.state = stDiscard
-		c.setTimeout(c.srv.cfg.BodyTimeout)
+		c.enter(stDiscard)
 		c.resume()
 		return c.onTraffic()
 	}
@@ -314,12 +312,7 @@ func (c *conn) finishExchange(ex *exchange) gnet.Action {
 // nextRequest readies the connection for its next request and parses any that
 // already arrived (pipelining).
 func (c *conn) nextRequest() gnet.Action {
-	c.state = stIdle
-	if c.srv.draining.Load() {
-		c.setTimeout(min(c.srv.cfg.KeepAlive, drainIdleGrace))
-	} else {
-		c.setTimeout(c.srv.cfg.KeepAlive)
-	}
+	c.enter(stIdle)
 	c.resume()
 	return c.onTraffic()
 }
