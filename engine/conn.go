@@ -92,6 +92,7 @@ const drainIdleGrace = 500 * time.Millisecond
 type conn struct {
 	srv  *Server
 	gc   gnet.Conn
+	ctl  gnet.ConnControl // gc's direct writes and read pausing (third_party/gnet)
 	loop gnet.EventLoop
 	lctx context.Context
 	ln   *Listener
@@ -190,17 +191,21 @@ func onFlushHeldWake(gc gnet.Conn, err error) error {
 	return nil
 }
 
-func newConn(s *Server, l *Listener, lctx context.Context, nc net.Conn, uwsgiProto bool) *conn {
+func newConn(s *Server, lf *listenerFD, gc gnet.Conn) *conn {
+	remote := gc.RemoteAddr()
 	c := &conn{
 		srv:        s,
-		lctx:       lctx,
-		ln:         l,
-		dialect:    dialectOf(uwsgiProto),
-		remoteAddr: remoteString(nc.RemoteAddr()),
-		localAddr:  nc.LocalAddr(),
+		gc:         gc,
+		ctl:        gc.(gnet.ConnControl),
+		loop:       gc.EventLoop(),
+		lctx:       lf.lctx,
+		ln:         lf.ln,
+		dialect:    dialectOf(lf.uwsgi),
+		remoteAddr: remoteString(remote),
+		localAddr:  gc.LocalAddr(),
 	}
-	c.trustedProxy = s.forwardedAllow.AllowAddr(nc.RemoteAddr())
-	c.proxy = s.proxy.waitFor(nc.LocalAddr(), nc.RemoteAddr())
+	c.trustedProxy = s.forwardedAllow.AllowAddr(remote)
+	c.proxy = s.proxy.waitFor(c.localAddr, remote)
 	c.parser.Limits = http1.Limits{
 		MaxRequestLine:  s.cfg.LimitRequestLine,
 		MaxHeaderFields: s.cfg.LimitRequestFields,
@@ -259,7 +264,7 @@ func (c *conn) pause() {
 	if c.paused || c.state == stClosed {
 		return
 	}
-	if err := setReadInterest(c.gc, false); err != nil {
+	if err := c.ctl.PauseRead(); err != nil {
 		c.srv.log.Debug().Err(err).Msg("pausing reads")
 		return
 	}
@@ -271,7 +276,7 @@ func (c *conn) resume() {
 		return
 	}
 	c.paused = false
-	if err := setReadInterest(c.gc, true); err != nil {
+	if err := c.ctl.ResumeRead(); err != nil {
 		c.srv.log.Debug().Err(err).Msg("resuming reads")
 	}
 }
@@ -282,13 +287,21 @@ type loopHandler struct {
 	s *Server
 }
 
+// OnOpen runs on the loop that accepted gc; gc's context is its listener's.
 func (h *loopHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
-	c, ok := gc.Context().(*conn)
+	lf, ok := gc.Context().(*listenerFD)
 	if !ok {
 		return nil, gnet.Close
 	}
-	c.gc = gc
-	c.loop = gc.EventLoop()
+	if lf.uwsgi && !h.s.uwsgiAllow.AllowAddr(gc.RemoteAddr()) {
+		h.s.log.Warn().Str("peer", gc.RemoteAddr().String()).Str("listener", lf.ln.Spec).
+			Msg("uwsgi peer not in --uwsgi-allow-from: connection refused")
+		gc.SetContext(nil)
+		return nil, gnet.Close
+	}
+	c := newConn(h.s, lf, gc)
+	gc.SetContext(c)
+	h.s.admitted()
 	h.s.conns.Store(c, struct{}{})
 	if c.proxy == proxyRequired || c.proxy == proxyOptional {
 		c.setTimeout(h.s.cfg.HeaderTimeout) // the PROXY header is part of the head
@@ -306,7 +319,7 @@ func (h *loopHandler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	hijacked := c.state == stHijacked
 	c.enter(stClosed)
 	h.s.conns.Delete(c)
-	h.s.nconns.Add(-1)
+	h.s.released()
 	h.s.unwatchDrain(c)
 	if c.h2 != nil {
 		c.h2.onClose(err)
