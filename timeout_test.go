@@ -14,16 +14,16 @@ import (
 
 	"github.com/gonicorn/gonicorn"
 	"github.com/gonicorn/gonicorn/engine"
-	"github.com/gonicorn/gonicorn/internal/listen"
 )
 
 // serveEngine serves h in this process under -t timeout, as a worker does.
 func serveEngine(t *testing.T, timeout time.Duration, h http.Handler) string {
 	t.Helper()
-	cfg := gonicorn.DefaultConfig()
-	cfg.Timeout = timeout
-	cfg.EventLoops = 1
-	srv, err := engine.New(&cfg, h, engine.Options{Log: zerolog.Nop()})
+	o := engine.DefaultOptions()
+	o.Timeout = timeout
+	o.EventLoops = 1
+	o.Log = zerolog.Nop()
+	srv, err := engine.New(h, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func serveEngine(t *testing.T, timeout time.Duration, h http.Handler) string {
 	}
 	done := make(chan error, 1)
 	go func() {
-		done <- srv.Serve([]*listen.Listener{{Listener: nl, Protocol: "http", Spec: nl.Addr().String()}})
+		done <- srv.Serve([]*engine.Listener{{Listener: nl, Protocol: "http", Spec: nl.Addr().String()}})
 	}()
 	t.Cleanup(func() {
 		_ = srv.Close()

@@ -14,7 +14,7 @@ import (
 	"github.com/gonicorn/gonicorn/engine"
 	"github.com/gonicorn/gonicorn/internal/config"
 	"github.com/gonicorn/gonicorn/internal/demo"
-	"github.com/gonicorn/gonicorn/internal/listen"
+	"github.com/gonicorn/gonicorn/internal/engineconf"
 )
 
 // ErrUnsupported is returned by a StartFunc for a workload its server cannot serve
@@ -57,7 +57,7 @@ func Gonicorn(cfg *gonicorn.Config) StartFunc {
 		if env.Workload == UWSGI {
 			proto = "uwsgi"
 		}
-		srv, err := engine.New(&c, h, engine.Options{Log: zerolog.Nop()})
+		srv, err := engine.New(h, engineconf.Options(&c, zerolog.Nop(), nil))
 		if err != nil {
 			return "", nil, fmt.Errorf("bench: gonicorn engine: %w", err)
 		}
@@ -68,7 +68,7 @@ func Gonicorn(cfg *gonicorn.Config) StartFunc {
 		addr := nl.Addr().String()
 		served := make(chan error, 1)
 		go func() {
-			served <- srv.Serve([]*listen.Listener{{Listener: nl, Protocol: proto, Spec: addr}})
+			served <- srv.Serve([]*engine.Listener{{Listener: nl, Protocol: proto, Spec: addr}})
 		}()
 		stop := func() error {
 			srv.Close()

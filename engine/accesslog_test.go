@@ -22,7 +22,9 @@ func TestAccessLogLineInGunicornFormat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, addr := serveOn(t, testConfig(), demo.Handler(), Options{Log: zerolog.Nop(), Access: al}, "http")
+	o := testConfig()
+	o.Log, o.Access = zerolog.Nop(), al
+	_, addr := serveOn(t, o, demo.Handler(), "http")
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)

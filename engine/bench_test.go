@@ -26,7 +26,7 @@ func benchHello(b *testing.B, depth int) {
 	})
 	cfg := testConfig()
 	cfg.EventLoops = 1
-	_, addr := serveOn(b, cfg, h, Options{Log: nopLog}, "http")
+	_, addr := serveOn(b, cfg, h, "http")
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		b.Fatal(err)

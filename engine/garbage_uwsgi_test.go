@@ -18,7 +18,7 @@ func TestUWSGIGarbageNeverBreaksTheServer(t *testing.T) {
 	cfg := testConfig()
 	cfg.HeaderTimeout = 500 * time.Millisecond
 	cfg.BodyTimeout = 500 * time.Millisecond
-	_, addr := serveOn(t, cfg, demo.Handler(), Options{Log: nopLog}, "uwsgi")
+	_, addr := serveOn(t, cfg, demo.Handler(), "uwsgi")
 	base := []string{"REQUEST_METHOD", "POST", "REQUEST_URI", "/echo?x=1", "PATH_INFO", "/echo",
 		"SERVER_PROTOCOL", "HTTP/1.1", "CONTENT_LENGTH", "5", "CONTENT_TYPE", "text/plain",
 		"REMOTE_ADDR", "127.0.0.1", "REMOTE_PORT", "1", "HTTP_HOST", "x"}

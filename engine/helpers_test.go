@@ -12,18 +12,16 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/gonicorn/gonicorn/internal/config"
 	"github.com/gonicorn/gonicorn/internal/demo"
-	"github.com/gonicorn/gonicorn/internal/listen"
 )
 
 var nopLog = zerolog.Nop()
 
 // serveOn serves h with cfg and o on a fresh 127.0.0.1 port speaking proto
 // ("http" or "uwsgi"), and stops it, waiting up to 10 s, when the test ends.
-func serveOn(tb testing.TB, cfg config.Config, h http.Handler, o Options, proto string) (*Server, string) {
+func serveOn(tb testing.TB, o Options, h http.Handler, proto string) (*Server, string) {
 	tb.Helper()
-	srv, err := New(&cfg, h, o)
+	srv, err := New(h, o)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -33,7 +31,7 @@ func serveOn(tb testing.TB, cfg config.Config, h http.Handler, o Options, proto 
 	}
 	addr := nl.Addr().String()
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve([]*listen.Listener{{Listener: nl, Protocol: proto, Spec: addr}}) }()
+	go func() { done <- srv.Serve([]*Listener{{Listener: nl, Protocol: proto, Spec: addr}}) }()
 	tb.Cleanup(func() {
 		_ = srv.Close()
 		select {
@@ -75,8 +73,8 @@ func (l *lockedBuffer) String() string {
 	}
 }
 
-func testConfig() config.Config {
-	cfg := config.Default()
+func testConfig() Options {
+	cfg := DefaultOptions()
 	cfg.EventLoops = 2
 	cfg.Threads = 64
 	cfg.Timeout = 10 * time.Second
@@ -84,14 +82,15 @@ func testConfig() config.Config {
 }
 
 // startServer serves h (the demo app when nil) with cfg on a fresh loopback port.
-func startServer(t *testing.T, cfg config.Config, h http.Handler) *testServer {
+func startServer(t *testing.T, cfg Options, h http.Handler) *testServer {
 	t.Helper()
 	if h == nil {
 		h = demo.Handler()
 	}
 	logBuf := &lockedBuffer{ch: make(chan []byte, 4096)}
 	log := zerolog.New(logBuf).With().Timestamp().Logger()
-	srv, addr := serveOn(t, cfg, h, Options{Log: log}, "http")
+	cfg.Log = log
+	srv, addr := serveOn(t, cfg, h, "http")
 	ts := &testServer{t: t, srv: srv, addr: addr, logs: logBuf}
 	t.Cleanup(func() {
 		if t.Failed() {

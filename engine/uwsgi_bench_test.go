@@ -17,7 +17,7 @@ func BenchmarkUWSGIConnPerRequest(b *testing.B) {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(hello) })
 	cfg := testConfig()
 	cfg.EventLoops = 1
-	_, addr := serveOn(b, cfg, h, Options{Log: nopLog}, "uwsgi")
+	_, addr := serveOn(b, cfg, h, "uwsgi")
 	pkt, _ := uwsgi.AppendPacket(nil, "REQUEST_METHOD", "GET", "REQUEST_URI", "/", "PATH_INFO", "/", "QUERY_STRING", "",
 		"SERVER_PROTOCOL", "HTTP/1.1", "REMOTE_ADDR", "127.0.0.1", "REMOTE_PORT", "5555",
 		"SERVER_NAME", "bench", "SERVER_PORT", "80", "HTTP_HOST", "bench", "HTTP_USER_AGENT", "bench")
