@@ -170,10 +170,9 @@ func (m *Master) Run() (int, error) {
 	}
 
 	if path := m.opts.Config.PidFile; path != "" {
-		if m.parent != 0 {
-			path += upgradePidSuffix
-		}
-		pf, err := CreatePidFile(path, m.pid)
+		// A master started by USR2 takes PIDFILE at once: the old master moved
+		// its own to PIDFILE.oldbin before starting it (upgrade.go).
+		pf, err := createPidFileAfter(path, m.pid, m.parent)
 		if err != nil {
 			m.closeListeners()
 			return 1, err
@@ -361,6 +360,7 @@ func (m *Master) closeListeners() {
 		return
 	}
 	m.closed = true
+	m.checkPromotion() // the old master may have left since the last turn of the loop
 	// Socket files stay while another master serves them: a new one started by
 	// USR2, or the old one while this master is not yet promoted.
 	if err := m.opts.CloseListeners(m.child == nil && m.parent == 0); err != nil {
