@@ -74,8 +74,7 @@ func (c *conn) startBody(ex *exchange, contentLength int64, chunked bool, upgrad
 		return c.startStream(ex)
 	case chunked || contentLength <= limit || upgrade != nil && contentLength <= limit:
 		b.buf = getBuf()
-		c.state = stBodyBuffer
-		c.setTimeout(c.srv.cfg.BodyTimeout)
+		c.enter(stBodyBuffer)
 		return gnet.None
 	default:
 		return c.startStream(ex)
@@ -92,8 +91,7 @@ func (c *conn) startStream(ex *exchange) gnet.Action {
 		c.body.buf = nil
 	}
 	ex.setBody(p, nil)
-	c.state = stBodyStream
-	c.setTimeout(c.srv.cfg.BodyTimeout)
+	c.enter(stBodyStream)
 	return c.dispatch(ex)
 }
 
@@ -182,8 +180,7 @@ func (c *conn) readBody() (bool, gnet.Action) {
 		if done {
 			p.closeWrite()
 			b.pipe = nil
-			c.state = stHandling
-			c.setDeadline(time.Time{})
+			c.enter(stHandling)
 			return true, gnet.None
 		}
 		c.setTimeout(c.srv.cfg.BodyTimeout)
@@ -238,7 +235,7 @@ func (c *conn) badBody(err error) gnet.Action {
 	}
 	// The handler already runs: it sees the error from Body.Read; the connection
 	// closes after its response.
-	c.state = stHandling
+	c.enter(stHandling)
 	c.mustClose = true
 	return gnet.None
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 
+	"github.com/gonicorn/gonicorn/internal/stats"
 	"github.com/gonicorn/gonicorn/protocol/h2"
 )
 
@@ -33,8 +34,9 @@ var (
 // frames what the handlers write. Handler goroutines reach it only through notify,
 // which queues their stream and wakes the loop once per batch.
 type h2Conn struct {
-	c  *conn
-	pc *h2.Conn
+	c   *conn
+	srv *Server // c.srv
+	pc  *h2.Conn
 
 	streams map[uint32]*h2Stream
 	// blocked lists the streams with response bytes waiting for flow-control window
@@ -61,7 +63,8 @@ type h2Conn struct {
 func newH2Conn(c *conn, up *h2Upgrade) *h2Conn {
 	cfg := c.srv.cfg
 	h := &h2Conn{
-		c: c,
+		c:   c,
+		srv: c.srv,
 		pc: h2.NewConn(h2.Config{
 			MaxConcurrentStreams: cfg.HTTP2MaxConcurrentStreams,
 			InitialWindowSize:    cfg.HTTP2InitialWindowSize,
@@ -98,10 +101,10 @@ func newH2Conn(c *conn, up *h2Upgrade) *h2Conn {
 }
 
 func (h *h2Conn) idleTimeout() time.Duration {
-	if d := h.c.srv.cfg.KeepAlive; d > 0 {
+	if d := h.srv.cfg.KeepAlive; d > 0 {
 		return d
 	}
-	return h.c.srv.cfg.HeaderTimeout
+	return h.srv.cfg.HeaderTimeout
 }
 
 // onTraffic consumes every whole frame in the inbound buffer.
@@ -159,20 +162,20 @@ func (h *h2Conn) onEvent(ev *h2.Event, now time.Time) {
 	case h2.EventReset:
 		if s := h.streams[ev.StreamID]; s != nil {
 			if !ev.Remote && ev.Reason != "" {
-				h.c.srv.log.Debug().Str("peer", h.c.remoteAddr).Uint32("stream", ev.StreamID).
+				h.srv.log.Debug().Str("peer", h.c.remoteAddr).Uint32("stream", ev.StreamID).
 					Str("code", ev.Code.String()).Str("reason", ev.Reason).Msg("h2 stream reset")
 			}
 			s.reset(errStreamReset)
 			h.maybeFinish(s)
 		} else if ev.Reason != "" {
-			h.c.srv.log.Info().Str("peer", h.c.remoteAddr).Uint32("stream", ev.StreamID).
+			h.srv.log.Info().Str("peer", h.c.remoteAddr).Uint32("stream", ev.StreamID).
 				Str("code", ev.Code.String()).Str("reason", ev.Reason).Msg("h2 request rejected")
 		}
 	case h2.EventWindow:
 		h.serviceBlocked(ev.StreamID)
 	case h2.EventGoAway:
 		if ev.Code != h2.ErrCodeNo {
-			h.c.srv.log.Debug().Str("peer", h.c.remoteAddr).Str("code", ev.Code.String()).
+			h.srv.log.Debug().Str("peer", h.c.remoteAddr).Str("code", ev.Code.String()).
 				Bytes("debug", ev.Data).Msg("h2 client sent GOAWAY")
 		}
 	}
@@ -184,7 +187,7 @@ func (h *h2Conn) onRequest(ev *h2.Event, now time.Time) {
 		r.RemoteAddr = h.c.remoteAddr
 	}
 	if err != nil {
-		h.c.srv.log.Info().Str("peer", h.c.remoteAddr).Err(err).Msg("h2 bad request target: 400")
+		h.srv.log.Info().Str("peer", h.c.remoteAddr).Err(err).Msg("h2 bad request target: 400")
 		h.answerStatus(ev.StreamID, http.StatusBadRequest)
 		h.pc.ReleaseStream(ev.StreamID)
 		return
@@ -202,7 +205,7 @@ func (h *h2Conn) onRequest(ev *h2.Event, now time.Time) {
 		r.Header.Del("Expect")
 	}
 	s.bodyWaitSince = now
-	if d := h.c.srv.cfg.BodyTimeout; d > 0 {
+	if d := h.srv.cfg.BodyTimeout; d > 0 {
 		h.arm(now.Add(d))
 	}
 }
@@ -211,11 +214,14 @@ func (h *h2Conn) onRequest(ev *h2.Event, now time.Time) {
 // the loop buffers.
 func (h *h2Conn) submit(s *h2Stream) {
 	s.submitted = true
-	h.c.srv.beginRequest()
-	handle, err := h.c.srv.pool.Submit(h.c.lctx, s)
-	if err != nil {
-		h.c.srv.endRequest()
-		h.c.srv.log.Warn().Err(err).Str("request", s.String()).Msg("no handler slot free: 503")
+	h.srv.beginRequest()
+	// A busy pool queues the stream behind this connection's others; connections
+	// take turns (pool.Enqueue). Only a full queue is answered 503 at once.
+	if err := h.srv.pool.Enqueue(h.c.lctx, s, h); err != nil {
+		h.srv.endRequest()
+		h.srv.log.Warn().Err(err).Str("request", s.String()).Msg("no handler slot free and the stream queue is full (--max-queued-streams): 503")
+		h.srv.stats.PoolRejected()
+		h.srv.stats.Request(stats.H2, s.req.Method, http.StatusServiceUnavailable, time.Since(s.start), 0, 0)
 		s.mu.Lock()
 		s.handlerDone = true
 		s.mu.Unlock()
@@ -224,9 +230,6 @@ func (h *h2Conn) submit(s *h2Stream) {
 		h.maybeFinish(s)
 		return
 	}
-	s.mu.Lock()
-	s.handle = handle
-	s.mu.Unlock()
 }
 
 // answerStatus ends stream id with a bare status: a head with END_STREAM, which no
@@ -235,7 +238,7 @@ func (h *h2Conn) submit(s *h2Stream) {
 func (h *h2Conn) answerStatus(id uint32, status int) {
 	_ = h.pc.WriteResponse(id, &h2.ResponseHead{
 		Status:        status,
-		Date:          string(h.c.srv.date.get()),
+		Date:          string(h.srv.date.get()),
 		ContentLength: "0",
 	}, true)
 }
@@ -379,10 +382,10 @@ func (h *h2Conn) close() {
 func (h *h2Conn) fail(err error) {
 	var ce *h2.ConnError
 	if errors.As(err, &ce) && ce.Code == h2.ErrCodeEnhanceYourCalm {
-		h.c.srv.log.Warn().Str("peer", h.c.remoteAddr).Str("code", ce.Code.String()).
+		h.srv.log.Warn().Str("peer", h.c.remoteAddr).Str("code", ce.Code.String()).
 			Str("reason", ce.Reason).Msg("h2 client flooding or stalling: GOAWAY")
 	} else {
-		h.c.srv.log.Info().Str("peer", h.c.remoteAddr).Err(err).Msg("h2 protocol error: GOAWAY")
+		h.srv.log.Info().Str("peer", h.c.remoteAddr).Err(err).Msg("h2 protocol error: GOAWAY")
 	}
 	h.close()
 }
@@ -398,6 +401,7 @@ func (h *h2Conn) cancelAll(err error) {
 // onClose runs on the loop when the connection is gone.
 func (h *h2Conn) onClose(error) {
 	h.dead = true
+	h.srv.pool.DropQueued(h)
 	h.cancelAll(errH2ConnClosed)
 	if h.drainTick != nil {
 		h.drainTick.Stop()
@@ -437,7 +441,7 @@ func (h *h2Conn) onExpire(now time.Time) gnet.Action {
 	if h.dead {
 		return gnet.Close
 	}
-	cfg := h.c.srv.cfg
+	cfg := h.srv.cfg
 	var next time.Time
 	later := func(t time.Time) {
 		if next.IsZero() || t.Before(next) {
@@ -487,7 +491,7 @@ func (h *h2Conn) onExpire(now time.Time) gnet.Action {
 // bodyTimedOut answers a request whose body stopped arriving: 408 when its handler
 // has not started, otherwise the handler's body read fails and the stream is reset.
 func (h *h2Conn) bodyTimedOut(s *h2Stream) {
-	h.c.srv.log.Info().Str("request", s.String()).Msg("h2 request body stalled (--body-timeout)")
+	h.srv.log.Info().Str("request", s.String()).Msg("h2 request body stalled (--body-timeout)")
 	s.bodyWaitSince = time.Time{}
 	if !s.submitted {
 		h.answerStatus(s.id, http.StatusRequestTimeout)
@@ -506,12 +510,12 @@ func (h *h2Conn) bodyTimedOut(s *h2Stream) {
 // connection: GOAWAY ENHANCE_YOUR_CALM. Otherwise only the stream is reset.
 func (h *h2Conn) stalled(s *h2Stream) bool {
 	if h.pc.ConnSendWindow() == 0 {
-		h.c.srv.log.Warn().Str("peer", h.c.remoteAddr).Msg("h2 client left the connection window at zero (--write-timeout): GOAWAY")
+		h.srv.log.Warn().Str("peer", h.c.remoteAddr).Msg("h2 client left the connection window at zero (--write-timeout): GOAWAY")
 		h.pc.Fail(h2.ErrCodeEnhanceYourCalm, "flow-control window stalled")
 		h.close()
 		return true
 	}
-	h.c.srv.log.Info().Str("request", s.String()).Msg("h2 stream window stalled (--write-timeout): reset")
+	h.srv.log.Info().Str("request", s.String()).Msg("h2 stream window stalled (--write-timeout): reset")
 	h.pc.ResetStream(s.id, h2.ErrCodeCancel)
 	s.reset(errH2WriteStall)
 	s.inBlocked = false

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/gonicorn/gonicorn/internal/logs"
+	"github.com/gonicorn/gonicorn/internal/stats"
+	"github.com/gonicorn/gonicorn/pool"
 	"github.com/gonicorn/gonicorn/protocol/h2"
 )
 
@@ -62,7 +64,7 @@ func (s *h2Stream) writeHeaderLocked(code int) {
 	s.wroteHeader = true
 	s.status = code
 	// The head is framed on the loop: it must not share the map the handler holds.
-	s.declared = declaredLength(s.hdr.fix(true), s.hc.c.srv.log, s)
+	s.declared = declaredLength(s.hdr.fix(true), s.srv.log, s)
 }
 
 // Write buffers body bytes, waiting while the stream's buffer is full.
@@ -92,10 +94,21 @@ func (s *h2Stream) Write(p []byte) (int, error) {
 				s.outWait = make(chan struct{}, 1)
 			}
 			ch := s.outWait
+			ctx := s.ctx
 			s.mu.Unlock()
 			s.hc.notify(s)
-			ok := waitSignal(ch, s.hc.c.srv.cfg.WriteTimeout)
+			// Waiting on the client's window: the pool slot runs someone else meanwhile.
+			parked := pool.Park(ctx)
+			ok := waitSignal(ch, s.srv.cfg.WriteTimeout)
+			var uerr error
+			if parked {
+				uerr = pool.Unpark(ctx)
+			}
 			s.mu.Lock()
+			if uerr != nil && s.usableLocked() == nil {
+				s.mu.Unlock()
+				return total - len(p), uerr
+			}
 			if err := s.usableLocked(); err != nil {
 				s.mu.Unlock()
 				return total - len(p), err
@@ -143,7 +156,7 @@ func (s *h2Stream) finish() {
 	}
 	status, n := s.status, s.written
 	if s.declared >= 0 && n < s.declared && !s.isHead && bodyAllowed(status) && s.usableLocked() == nil {
-		s.hc.c.srv.log.Warn().Str("request", s.String()).Int64("declared", s.declared).Int64("written", n).
+		s.srv.log.Warn().Str("request", s.String()).Int64("declared", s.declared).Int64("written", n).
 			Msg("handler wrote less than its Content-Length: stream reset")
 		s.writeFailed = true
 	}
@@ -154,13 +167,19 @@ func (s *h2Stream) finish() {
 }
 
 func (s *h2Stream) logAccess(status int) {
-	al := s.hc.c.srv.access
-	if al == nil {
+	st, al := s.srv.stats, s.srv.access
+	if st == nil && al == nil {
 		return
 	}
 	s.mu.Lock()
 	n, hdr := s.written, s.hdr.head
 	s.mu.Unlock()
+	if st != nil {
+		st.Request(stats.H2, s.req.Method, status, time.Since(s.start), s.req.ContentLength, n)
+	}
+	if al == nil {
+		return
+	}
 	e := logs.AccessEntry{
 		RemoteAddr: s.req.RemoteAddr,
 		Method:     s.req.Method,
@@ -278,7 +297,7 @@ func (h *h2Conn) writeStreamLocked(s *h2Stream, now time.Time) {
 func (h *h2Conn) writeHeadLocked(s *h2Stream, tr http.Header) {
 	rh := h2.ResponseHead{Status: s.status, Header: s.hdr.head}
 	if _, ok := s.hdr.head["Date"]; !ok {
-		rh.Date = string(h.c.srv.date.get())
+		rh.Date = string(h.srv.date.get())
 	}
 	allowed := bodyAllowed(s.status)
 	if _, ok := s.hdr.head["Content-Type"]; !ok && allowed && len(s.out) > 0 && s.hdr.head.Get("Content-Encoding") == "" {
@@ -309,7 +328,7 @@ func (h *h2Conn) block(s *h2Stream, now time.Time, progressed bool) {
 	if progressed || s.blockedSince.IsZero() {
 		s.blockedSince = now
 	}
-	if d := h.c.srv.cfg.WriteTimeout; d > 0 {
+	if d := h.srv.cfg.WriteTimeout; d > 0 {
 		h.arm(s.blockedSince.Add(d))
 	}
 }

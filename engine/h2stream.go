@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gonicorn/gonicorn/internal/stats"
 	"github.com/gonicorn/gonicorn/pool"
 )
 
@@ -25,6 +26,7 @@ const h2ConsumedNotify = 16 << 10
 // Fields above mu belong to the loop; the rest are shared with the handler under mu.
 type h2Stream struct {
 	hc    *h2Conn
+	srv   *Server // hc.srv
 	id    uint32
 	req   *http.Request
 	start time.Time
@@ -37,11 +39,12 @@ type h2Stream struct {
 
 	mu          sync.Mutex
 	handle      *pool.Handle
-	handlerDone bool  // Run returned (or never will run)
-	ended       bool  // the last frame of the response is written
-	resetErr    error // the stream is gone: reset, or the connection closed
-	timedOut    bool  // the handler outlived --timeout
-	writeFailed bool  // the handler gave up waiting: the loop resets the stream
+	ctx         context.Context // the handler's context, once Run starts
+	handlerDone bool            // Run returned (or never will run)
+	ended       bool            // the last frame of the response is written
+	resetErr    error           // the stream is gone: reset, or the connection closed
+	timedOut    bool            // the handler outlived --timeout
+	writeFailed bool            // the handler gave up waiting: the loop resets the stream
 
 	hdr         handlerHeader
 	status      int
@@ -70,7 +73,7 @@ type h2Info struct {
 }
 
 func newH2Stream(hc *h2Conn, id uint32, r *http.Request) *h2Stream {
-	s := &h2Stream{hc: hc, id: id, req: r, start: time.Now(), declared: -1}
+	s := &h2Stream{hc: hc, srv: hc.srv, id: id, req: r, start: time.Now(), declared: -1}
 	s.isHead = r.Method == http.MethodHead
 	if r.Body == nil {
 		r.Body = (*h2Body)(s)
@@ -80,24 +83,34 @@ func newH2Stream(hc *h2Conn, id uint32, r *http.Request) *h2Stream {
 
 // Run serves the request on a pool goroutine.
 func (s *h2Stream) Run(ctx context.Context) {
-	defer s.hc.c.srv.endRequest()
+	defer s.srv.endRequest()
+	handle := pool.HandleOf(ctx)
 	s.mu.Lock()
-	s.handle = pool.HandleOf(ctx) // the loop may not have recorded it yet
+	s.handle, s.ctx = handle, ctx
+	gone := s.resetErr != nil
 	s.mu.Unlock()
+	if gone && handle != nil {
+		handle.Cancel() // reset while it waited in the queue
+	}
 	r := s.req.WithContext(ctx)
-	s.hc.c.srv.handler.ServeHTTP(s, r)
+	s.srv.handler.ServeHTTP(s, r)
 	s.finish()
 }
 
 // Expired runs on a timer goroutine when the handler outlives --timeout: the loop
 // answers 503 if nothing was sent, or resets the stream.
 func (s *h2Stream) Expired() {
-	s.hc.c.srv.log.Error().Str("request", s.String()).Dur("timeout", s.hc.c.srv.cfg.Timeout).
+	s.srv.log.Error().Str("request", s.String()).Dur("timeout", s.srv.cfg.Timeout).
 		Msg("handler exceeded --timeout")
 	s.mu.Lock()
 	s.timedOut = true
+	answer := stats.TimeoutAnswered
+	if s.headSent {
+		answer = stats.TimeoutCut
+	}
 	s.signalOutLocked()
 	s.mu.Unlock()
+	s.hc.c.srv.stats.TimedOut(answer)
 	s.hc.notify(s)
 }
 
@@ -120,6 +133,25 @@ func (s *h2Stream) Recovered(any) {
 	s.handlerDone = true
 	s.mu.Unlock()
 	s.logAccess(http.StatusInternalServerError)
+	s.hc.notify(s)
+}
+
+// Dropped runs when the stream waited in the pool's queue longer than the queue
+// allows, or its connection closed first: 503 with Retry-After if it still can.
+func (s *h2Stream) Dropped() {
+	defer s.srv.endRequest()
+	s.srv.log.Warn().Str("request", s.String()).Msg("h2 stream waited too long for a handler slot: 503")
+	s.mu.Lock()
+	if s.usableLocked() == nil && !s.wroteHeader {
+		s.writeHeaderLocked(http.StatusServiceUnavailable)
+		s.hdr.head.Set("Retry-After", "1")
+		s.hdr.head.Set("Content-Type", "text/plain; charset=utf-8")
+		s.out = append(s.out, "Service Unavailable\n"...)
+		s.written = int64(len(s.out))
+	}
+	s.handlerDone = true
+	s.mu.Unlock()
+	s.logAccess(http.StatusServiceUnavailable)
 	s.hc.notify(s)
 }
 
@@ -257,7 +289,7 @@ func (b *h2Body) Read(p []byte) (int, error) {
 		}
 		ch := s.bodyWait
 		s.mu.Unlock()
-		if !waitSignal(ch, s.hc.c.srv.cfg.BodyTimeout) {
+		if !waitSignal(ch, s.srv.cfg.BodyTimeout) {
 			s.mu.Lock()
 			if s.bodyOff == len(s.body) && !s.bodyEOF && s.bodyErr == nil {
 				s.bodyErr = errH2BodyTimeout

@@ -7,6 +7,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/gonicorn/gonicorn/internal/logs"
+	"github.com/gonicorn/gonicorn/internal/stats"
 )
 
 // Options are what a Server needs: its bounds, sizes and protocols, and its logs.
@@ -36,6 +37,19 @@ type Options struct {
 	// WriteTimeout bounds a write to a slow reader that makes no progress (close).
 	// Default 30s.
 	WriteTimeout time.Duration
+	// MinResponseRate is the slowest a client may read a response, in bytes per
+	// second over a sliding window once MinRateGrace has passed; a slower client is
+	// cut. 0 = off. Default 240.
+	MinResponseRate int
+	// MinRequestRate is the slowest a client may send a request body, in bytes per
+	// second once MinRateGrace has passed; a slower client is cut. 0 = off. Default 240.
+	MinRequestRate int
+	// MinRateGrace is how long a transfer runs before the minimum rates apply.
+	// Default 5s.
+	MinRateGrace time.Duration
+	// MaxQueuedStreams bounds the h2 streams waiting for a handler slot, over all
+	// connections; more get 503. Default 16384.
+	MaxQueuedStreams int
 
 	// LimitRequestLine caps the request line; 0 means 8190. Default 4094.
 	LimitRequestLine int
@@ -78,6 +92,10 @@ type Options struct {
 	// Access is the access log; nil disables it. (gonicorn builds it from
 	// --access-logfile and --access-logformat.)
 	Access *logs.AccessLog
+	// Stats counts requests and connections for the master's metrics; nil (the
+	// default) counts nothing. (gonicorn's workers count when --metrics-bind,
+	// --statsd-host or --control-socket is set.)
+	Stats *stats.Counters
 }
 
 // DefaultOptions returns gonicorn's defaults, the same as its flags'.
@@ -90,6 +108,10 @@ func DefaultOptions() Options {
 		HeaderTimeout:             10 * time.Second,
 		BodyTimeout:               30 * time.Second,
 		WriteTimeout:              30 * time.Second,
+		MinResponseRate:           240,
+		MinRequestRate:            240,
+		MinRateGrace:              5 * time.Second,
+		MaxQueuedStreams:          16384,
 		LimitRequestLine:          4094,
 		LimitRequestFields:        100,
 		LimitRequestFieldSize:     8190,

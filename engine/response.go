@@ -11,9 +11,12 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 	"github.com/rs/zerolog"
+
+	"github.com/gonicorn/gonicorn/internal/stats"
 	"github.com/valyala/bytebufferpool"
 
 	"github.com/gonicorn/gonicorn/internal/header"
+	"github.com/gonicorn/gonicorn/pool"
 	"github.com/gonicorn/gonicorn/protocol/http1"
 )
 
@@ -41,6 +44,7 @@ var (
 // orders them. The connection is reached only through AsyncWrite and Wake.
 type response struct {
 	ex  *exchange
+	c   *conn // ex.c
 	req *http.Request
 
 	mu          sync.Mutex
@@ -67,6 +71,7 @@ type response struct {
 
 func (w *response) init(ex *exchange) {
 	w.ex = ex
+	w.c = ex.c
 	w.req = ex.req
 	w.declared = -1
 	w.isHead = ex.req.Method == http.MethodHead
@@ -105,11 +110,11 @@ func (w *response) WriteHeader(code int) {
 		return
 	}
 	if w.wroteHeader {
-		w.ex.c.srv.log.Debug().Str("request", w.ex.String()).Msg("superfluous WriteHeader call")
+		w.c.srv.log.Debug().Str("request", w.ex.String()).Msg("superfluous WriteHeader call")
 		return
 	}
 	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
-		if !w.ex.c.dialect.sendsInterim(w.req) {
+		if !w.c.dialect.sendsInterim(w.req) {
 			return
 		}
 		if code == http.StatusContinue {
@@ -132,7 +137,7 @@ func (w *response) WriteHeader(code int) {
 func (w *response) writeHeaderLocked(code int) {
 	w.wroteHeader = true
 	w.status = code
-	w.declared = declaredLength(w.hdr.fix(false), w.ex.c.srv.log, w.ex)
+	w.declared = declaredLength(w.hdr.fix(false), w.c.srv.log, w.ex)
 }
 
 func bodyAllowed(status int) bool {
@@ -220,7 +225,7 @@ const uwsgiHoldLimit = 8 << 20
 // holdForUWSGIBody reports whether n more response bytes stay buffered because
 // the request body of a uWSGI exchange is not complete yet.
 func (w *response) holdForUWSGIBody(n int) bool {
-	if !w.ex.c.dialect.holdsHeadForBody() || w.buf.Len()+n > uwsgiHoldLimit {
+	if !w.c.dialect.holdsHeadForBody() || w.buf.Len()+n > uwsgiHoldLimit {
 		return false
 	}
 	p, ok := w.req.Body.(*bodyPipe)
@@ -236,7 +241,7 @@ func (w *response) startStreamLocked() *bytebufferpool.ByteBuffer {
 		return out
 	}
 	out := getBuf()
-	w.chunked = w.ex.c.dialect.canChunk(w.req) &&
+	w.chunked = w.c.dialect.canChunk(w.req) &&
 		w.declared < 0 && bodyAllowed(w.status) && !w.isHead
 	closeDelimited := !w.chunked && w.declared < 0 && bodyAllowed(w.status) && !w.isHead
 	w.appendHeadLocked(out, -1, closeDelimited, w.buf.B)
@@ -269,7 +274,7 @@ func (w *response) handoffLocked(out *bytebufferpool.ByteBuffer, extra []byte, c
 		w.ack = make(chan error, 1)
 	}
 	w.inflight, w.extra, w.extraCRLF = out, extra, chunkEnd
-	if err := w.ex.c.gc.Wake(onFlushWake); err != nil {
+	if err := w.c.gc.Wake(onFlushWake); err != nil {
 		w.inflight, w.extra = nil, nil
 		putBuf(out)
 		w.gone = true
@@ -280,14 +285,28 @@ func (w *response) handoffLocked(out *bytebufferpool.ByteBuffer, extra []byte, c
 
 // waitAck waits until the loop has taken the last handoff and the queue to the
 // client is short enough, or the write deadline passes.
-func (w *response) waitAck() error {
-	d := w.ex.c.srv.cfg.WriteTimeout
+func (w *response) waitAck() (werr error) {
+	d := w.c.srv.cfg.WriteTimeout
 	w.mu.Lock()
 	if !w.deadline.IsZero() {
 		d = time.Until(w.deadline)
 	}
 	ack := w.ack
+	ctx := w.req.Context()
 	w.mu.Unlock()
+	select {
+	case err := <-ack:
+		return err // the loop took it and the client keeps up: no wait
+	default:
+	}
+	// The handler now waits on its client: its pool slot runs someone else meanwhile.
+	if pool.Park(ctx) {
+		defer func() {
+			if err := pool.Unpark(ctx); err != nil && werr == nil {
+				werr = err
+			}
+		}()
+	}
 	if d <= 0 {
 		return <-ack
 	}
@@ -297,11 +316,11 @@ func (w *response) waitAck() error {
 	case err := <-ack:
 		return err
 	case <-t.C:
-		w.ex.c.srv.log.Info().Str("request", w.ex.String()).Msg("response write stalled (--write-timeout): closing")
+		w.c.srv.log.Info().Str("request", w.ex.String()).Msg("response write stalled (--write-timeout): closing")
 		w.mu.Lock()
 		w.gone = true
 		w.mu.Unlock()
-		_ = w.ex.c.gc.Wake(onAbortWake)
+		_ = w.c.gc.Wake(onAbortWake)
 		return errWriteStall
 	}
 }
@@ -444,7 +463,7 @@ func (w *response) appendHeadLocked(out *bytebufferpool.ByteBuffer, contentLengt
 	if w.req.ProtoMajor == 1 && w.req.ProtoMinor == 0 {
 		minor = 0
 	}
-	if w.ex.closeAfter || closeDelimited || w.ex.c.srv.draining.Load() || hasToken(h["Connection"], "close") {
+	if w.ex.closeAfter || closeDelimited || w.c.srv.draining.Load() || hasToken(h["Connection"], "close") {
 		w.closeConn = true
 	}
 	out.B = http1.AppendStatusLine(out.B, 1, minor, w.status)
@@ -462,7 +481,7 @@ func (w *response) appendHeadLocked(out *bytebufferpool.ByteBuffer, contentLengt
 	}
 	if _, ok := h["Date"]; !ok {
 		out.B = append(out.B, "Date: "...)
-		out.B = append(out.B, w.ex.c.srv.date.get()...)
+		out.B = append(out.B, w.c.srv.date.get()...)
 		out.B = append(out.B, crlf...)
 	}
 	if _, ok := h["Content-Type"]; !ok && bodyAllowed(w.status) && len(sniff) > 0 && h.Get("Content-Encoding") == "" {
@@ -480,7 +499,7 @@ func (w *response) appendHeadLocked(out *bytebufferpool.ByteBuffer, contentLengt
 	if w.chunked {
 		out.B = append(out.B, "Transfer-Encoding: chunked\r\n"...)
 	}
-	if w.ex.c.dialect.connectionHeader() {
+	if w.c.dialect.connectionHeader() {
 		switch {
 		case w.closeConn && !hasToken(h["Connection"], "close"):
 			out.B = append(out.B, "Connection: close\r\n"...)
@@ -524,7 +543,7 @@ func (w *response) finish() {
 	if !w.headSent {
 		out = getBuf()
 		trailers := w.hdr.trailerKeys()
-		canChunk := w.ex.c.dialect.canChunk(w.req)
+		canChunk := w.c.dialect.canChunk(w.req)
 		switch {
 		case len(trailers) > 0 && canChunk && bodyAllowed(w.status) && !w.isHead:
 			w.chunked = true
@@ -560,13 +579,13 @@ func (w *response) finish() {
 	if w.ex.next == nil || w.ex.next.state.Load() != exActive {
 		// With a request chained behind, its own completion (or its timeout,
 		// panic or streamed piece) wakes the loop for both: one wake a burst.
-		if err := w.ex.c.gc.Wake(onFinalWake); err != nil {
+		if err := w.c.gc.Wake(onFinalWake); err != nil {
 			w.sent = nil
 			putBuf(out)
 		}
 	} else {
 		// Bounded all the same: the clock writes it if the next takes long.
-		w.ex.c.readySince.CompareAndSwap(0, time.Now().UnixNano())
+		w.c.readySince.CompareAndSwap(0, time.Now().UnixNano())
 	}
 	w.mu.Unlock()
 	w.ex.logAccess(status, n, w.hdr.head)
@@ -595,8 +614,14 @@ func (w *response) abandon(status int, state int32) {
 	if w.headSent {
 		w.gone = true
 		w.mu.Unlock()
-		_ = w.ex.c.gc.Wake(onAbortWake)
+		if state == exTimedOut {
+			w.c.srv.stats.TimedOut(stats.TimeoutCut)
+		}
+		_ = w.c.gc.Wake(onAbortWake)
 		return
+	}
+	if state == exTimedOut {
+		w.c.srv.stats.TimedOut(stats.TimeoutAnswered)
 	}
 	w.headSent = true
 	w.closeConn = true
@@ -605,13 +630,13 @@ func (w *response) abandon(status int, state int32) {
 	if w.req.ProtoMinor == 0 {
 		minor = 0
 	}
-	out.B = appendErrorResponse(out.B, minor, status, w.ex.c.srv.date.get(), w.ex.c.dialect.connectionHeader(), !w.isHead)
+	out.B = appendErrorResponse(out.B, minor, status, w.c.srv.date.get(), w.c.dialect.connectionHeader(), !w.isHead)
 	if w.buf != nil {
 		putBuf(w.buf)
 		w.buf = nil
 	}
 	w.sent = out
-	if err := w.ex.c.gc.Wake(onFinalWake); err != nil {
+	if err := w.c.gc.Wake(onFinalWake); err != nil {
 		w.sent = nil
 		putBuf(out)
 	}
@@ -634,7 +659,7 @@ func (w *response) sendContinue() {
 		return
 	}
 	w.contSent = true
-	_ = w.ex.c.gc.AsyncWrite(continueLine, nil)
+	_ = w.c.gc.AsyncWrite(continueLine, nil)
 }
 
 func (w *response) continueSent() bool {

@@ -17,6 +17,11 @@ type reqContext struct {
 	// Detach against a context whose Job has finished (its task is reused).
 	task atomic.Pointer[task]
 
+	// Owned by the goroutine running the Job (see Park).
+	pool   *Pool
+	slot   bool // the Job holds a handler slot
+	parked bool // the Job gave its slot away while it waits on its client
+
 	mu   sync.Mutex
 	done chan struct{}
 	err  atomic.Pointer[error]

@@ -51,7 +51,8 @@ func (h *Handle) SetDeadline(d time.Time) error {
 // Detach takes the running Job out of the pool's accounting: it has no deadline
 // any more, no longer counts in Running, and can never be reported stuck or make
 // the pool unhealthy. It is for a handler that took its connection over (Hijack,
-// a WebSocket) and may rightly run for hours. It reports false when the Job has
+// a WebSocket) and may rightly run for hours; its handler slot goes to the next
+// Job. Call it from the Job's own goroutine. It reports false when the Job has
 // finished or its deadline already passed.
 func (h *Handle) Detach() bool {
 	c := (*reqContext)(h)
@@ -76,5 +77,11 @@ func (h *Handle) Detach() bool {
 	c.deadline.Store(0)
 	t.detached = true
 	t.pool.running.Add(-1)
+	if c.slot {
+		// A hijacked connection (a WebSocket) runs on its own: it holds no slot.
+		// Detach runs on the handler's goroutine, which owns c.slot.
+		c.slot = false
+		t.pool.releaseSlot()
+	}
 	return true
 }

@@ -72,6 +72,18 @@ type Pool struct {
 	running atomic.Int64
 	overdue atomic.Int64
 
+	// The scheduler (sched.go): slots held, parked handlers, the fair queue.
+	mu          sync.Mutex
+	slots       int
+	parked      int
+	maxParked   int
+	unparkers   []chan struct{}
+	queue       fairQueue
+	maxQueued   int
+	queueWait   time.Duration
+	queuedGauge atomic.Int64
+	parkedGauge atomic.Int64
+
 	stuckMu sync.Mutex
 	stuck   map[*task]struct{}
 
@@ -83,8 +95,12 @@ func New(size int, timeout time.Duration, log zerolog.Logger) (*Pool, error) {
 	if size <= 0 {
 		return nil, fmt.Errorf("pool: size must be positive, got %d", size)
 	}
-	p := &Pool{size: size, timeout: timeout, log: log, stuck: make(map[*task]struct{})}
-	w, err := ants.NewPoolWithFunc(size, p.run,
+	p := &Pool{size: size, timeout: timeout, log: log, stuck: make(map[*task]struct{}),
+		maxParked: DefaultParkedPerSlot * size, maxQueued: DefaultMaxQueued, queueWait: timeout}
+	if p.queueWait <= 0 {
+		p.queueWait = time.Minute
+	}
+	w, err := ants.NewPoolWithFunc(p.goroutines(), p.run,
 		ants.WithNonblocking(true),
 		ants.WithExpiryDuration(10*time.Second),
 		ants.WithLogger(antsLogger{log}),
@@ -94,6 +110,26 @@ func New(size int, timeout time.Duration, log zerolog.Logger) (*Pool, error) {
 	}
 	p.workers = w
 	return p, nil
+}
+
+// DefaultParkedPerSlot sets how many handlers may be parked on their clients per
+// handler slot; DefaultMaxQueued is the queue bound SetLimits changes.
+const (
+	DefaultParkedPerSlot = 4
+	DefaultMaxQueued     = 16384
+)
+
+// goroutines bounds the pool's goroutines: the running handlers, the parked ones,
+// and room for workers still returning to ants after their slot was passed on.
+func (p *Pool) goroutines() int { return 2*p.size + p.maxParked }
+
+// SetLimits changes how many handlers may park (maxParked; 0 = no parking) and
+// how many Jobs the queue holds (maxQueued; 0 = no queue). Call it before Jobs run.
+func (p *Pool) SetLimits(maxParked, maxQueued int) {
+	p.mu.Lock()
+	p.maxParked, p.maxQueued = max(maxParked, 0), max(maxQueued, 0)
+	p.mu.Unlock()
+	p.workers.Tune(p.goroutines())
 }
 
 // task carries one Job through the pool. Tasks are reused unless their timer fired.
@@ -125,19 +161,12 @@ type CancelFunc func()
 // It never blocks: a full pool returns ErrOverload. The returned handle cancels the
 // Job's context early.
 func (p *Pool) Submit(parent context.Context, j Job) (*Handle, error) {
-	t, _ := p.tasks.Get().(*task)
-	if t == nil {
-		t = &task{pool: p}
+	if !p.acquireSlot() {
+		return nil, ErrOverload
 	}
-	ctx := p.prepare(t, parent, j)
-	if err := p.workers.Invoke(t); err != nil {
-		p.running.Add(-1)
-		t.job, t.ctx, t.parent = nil, nil, nil
-		p.tasks.Put(t)
-		if errors.Is(err, ants.ErrPoolOverload) {
-			return nil, ErrOverload
-		}
-		return nil, fmt.Errorf("pool: submit: %w", err)
+	ctx, err := p.start(parent, j)
+	if err != nil {
+		return nil, err
 	}
 	return (*Handle)(ctx), nil
 }
@@ -160,6 +189,7 @@ func (p *Pool) prepare(t *task, parent context.Context, j Job) *reqContext {
 	if ctx == nil {
 		ctx = &reqContext{parent: parent}
 	}
+	ctx.pool = p
 	if p.timeout > 0 {
 		ctx.deadline.Store(time.Now().Add(p.timeout).UnixNano())
 	}
@@ -172,20 +202,27 @@ func (p *Pool) run(arg any) {
 	t := arg.(*task)
 	for {
 		c, _ := t.job.(Chain)
-		parent := t.parent
+		parent, ctx := t.parent, t.ctx
 		p.runOne(t)
-		if c == nil {
-			return
+		if ctx.parked {
+			// The Job returned while parked (its wait failed): it holds no slot.
+			p.unpark(ctx)
 		}
-		next := c.Next()
+		var next Job
+		if c != nil {
+			next = c.Next()
+		}
 		if next == nil {
+			if ctx.slot {
+				p.releaseSlot()
+			}
 			return
 		}
 		t, _ = p.tasks.Get().(*task)
 		if t == nil {
 			t = &task{pool: p}
 		}
-		p.prepare(t, parent, next)
+		p.prepare(t, parent, next).slot = ctx.slot
 	}
 }
 
@@ -252,7 +289,7 @@ func (t *task) expire() {
 	t.ctx.cancel(&errDeadline)
 }
 
-// Running returns how many Jobs are running now.
+// Running returns how many Jobs are running now, parked ones included.
 func (p *Pool) Running() int { return int(p.running.Load()) }
 
 // Overdue returns how many running Jobs are past their deadline.

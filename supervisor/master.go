@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"sync"
 	"syscall"
 	"time"
 
@@ -52,6 +53,8 @@ type Options struct {
 	Environ []string
 	// Dir is the directory a new master starts in. Default: the current directory.
 	Dir string
+	// Observer, when set, is told of every stats report and worker exit.
+	Observer Observer
 }
 
 type eventKind int
@@ -60,6 +63,7 @@ const (
 	eventMessage    eventKind = iota // a heartbeat record from a worker
 	eventExit                        // a worker exited
 	eventMasterExit                  // a new master started by USR2 exited
+	eventControl                     // a command from the control socket
 )
 
 // event is what child-watching goroutines tell the main loop.
@@ -69,6 +73,8 @@ type event struct {
 	pid    int // new master pid
 	msg    Message
 	status exitStatus
+	cmd    Command
+	reply  chan error
 }
 
 // Master supervises the workers; see the package documentation.
@@ -96,6 +102,10 @@ type Master struct {
 	announcedReady bool      // READY=1 sent for the current generation
 	closed         bool      // listeners closed
 	delayEnds      time.Time // a TERM's --shutdown-delay runs until then; zero: none
+
+	startedAt time.Time
+	statusMu  sync.Mutex
+	status    Status // published by refreshStatus
 }
 
 // New prepares a master; Run starts it.
@@ -145,6 +155,11 @@ func New(o Options) (*Master, error) {
 		log: m.log, post: m.post,
 	}
 	m.herd = newHerd(m.log, m.launcher, o.Config, m.pid, func(n int) int { return rand.IntN(n + 1) })
+	if o.Observer != nil {
+		m.herd.gone = o.Observer.WorkerExited
+	}
+	m.startedAt = time.Now()
+	m.refreshStatus()
 	return m, nil
 }
 
@@ -195,6 +210,7 @@ func (m *Master) Run() (int, error) {
 		m.endDelay(now)
 		m.herd.maintain(now)
 		m.announce()
+		m.refreshStatus()
 		if m.herd.stopped(now) {
 			break
 		}
@@ -310,6 +326,13 @@ func (m *Master) onEvent(ev event, now time.Time) {
 	switch ev.kind {
 	case eventMessage:
 		m.herd.onMessage(ev.id, ev.msg, now)
+		// A report that trails its worker's exit is dropped: the exit already
+		// folded the worker's last counters into the total.
+		if ev.msg.Kind == MessageStats && m.opts.Observer != nil && m.herd.workers[ev.id] != nil {
+			m.opts.Observer.WorkerReport(ev.id, ev.msg.Stats)
+		}
+	case eventControl:
+		ev.reply <- m.onCommand(ev.cmd, now)
 	case eventExit:
 		if m.herd.onExit(ev.id, ev.status, now) {
 			m.stop(false, now)
@@ -339,6 +362,12 @@ func (m *Master) reload() {
 		m.log.Warn().Strs("bind", m.herd.cfg.Bind).
 			Msg("HUP keeps the bound listeners; a change of --bind needs a restart")
 		cfg.Bind = m.herd.cfg.Bind
+	}
+	if cfg.MetricsBind != m.herd.cfg.MetricsBind || cfg.StatsdHost != m.herd.cfg.StatsdHost ||
+		cfg.StatsdPrefix != m.herd.cfg.StatsdPrefix || cfg.ControlSocket != m.herd.cfg.ControlSocket {
+		m.log.Warn().Msg("HUP keeps --metrics-bind, --statsd-host, --statsd-prefix and --control-socket; changing them needs a restart")
+		cfg.MetricsBind, cfg.StatsdHost = m.herd.cfg.MetricsBind, m.herd.cfg.StatsdHost
+		cfg.StatsdPrefix, cfg.ControlSocket = m.herd.cfg.StatsdPrefix, m.herd.cfg.ControlSocket
 	}
 	m.log.Info().Int("workers", max(cfg.Workers, 1)).Msg("HUP: reloading; new workers start from the binary on disk")
 	m.launcher.cred = cred

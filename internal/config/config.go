@@ -56,6 +56,19 @@ type Config struct {
 	// WriteTimeout bounds a write that makes no progress to a slow reader
 	// (--write-timeout); expiry closes the connection. Default 30s.
 	WriteTimeout time.Duration
+	// MinResponseRate is the slowest a client may read a response, in bytes per
+	// second over a sliding window, once MinRateGrace has passed (--min-response-rate);
+	// a slower client is cut. 0 = off. Default 240 (Kestrel's).
+	MinResponseRate int
+	// MinRequestRate is the slowest a client may send a request body, in bytes per
+	// second, once MinRateGrace has passed (--min-request-rate). 0 = off. Default 240.
+	MinRequestRate int
+	// MinRateGrace is how long a transfer runs before the minimum rates apply
+	// (--min-rate-grace). Default 5s.
+	MinRateGrace time.Duration
+	// MaxQueuedStreams bounds the h2 streams of a worker waiting for a handler slot
+	// (--max-queued-streams); more are refused with 503. Default 16384.
+	MaxQueuedStreams int
 
 	// MaxRequests recycles a worker after this many requests (--max-requests). 0 = off.
 	MaxRequests int
@@ -128,6 +141,20 @@ type Config struct {
 	// Env sets KEY=VALUE pairs in the environment of master and workers (-e/--env).
 	Env []string
 
+	// MetricsBind is the HOST:PORT where the master serves Prometheus metrics at
+	// /metrics (--metrics-bind). Default "": off.
+	MetricsBind string
+	// StatsdHost is where the master pushes statsd metrics with Gunicorn's names
+	// (--statsd-host): HOST:PORT over UDP, or unix:PATH for a datagram socket.
+	// Default "": off.
+	StatsdHost string
+	// StatsdPrefix is put before every statsd metric name, with a dot
+	// (--statsd-prefix). Default "".
+	StatsdPrefix string
+	// ControlSocket is the path of the master's control socket, mode 0600, which
+	// `gonicorn ctl` talks to (--control-socket). Default "": off.
+	ControlSocket string
+
 	// ConfigFile is the configuration file read before the flags (-c/--config).
 	ConfigFile string
 	// CheckConfig validates the configuration and exits 0 or 1 (--check-config).
@@ -154,6 +181,10 @@ func Default() Config {
 		HeaderTimeout:             10 * time.Second,
 		BodyTimeout:               30 * time.Second,
 		WriteTimeout:              30 * time.Second,
+		MinResponseRate:           240,
+		MinRequestRate:            240,
+		MinRateGrace:              5 * time.Second,
+		MaxQueuedStreams:          16384,
 		LimitRequestLine:          4094,
 		LimitRequestFields:        100,
 		LimitRequestFieldSize:     8190,
@@ -172,4 +203,10 @@ func Default() Config {
 		ErrorLogFile:              "-",
 		LogLevel:                  "info",
 	}
+}
+
+// Counting reports whether workers count what they serve for the master: when
+// metrics, statsd or the control socket are on.
+func (c *Config) Counting() bool {
+	return c.MetricsBind != "" || c.StatsdHost != "" || c.ControlSocket != ""
 }

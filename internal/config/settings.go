@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"math"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -211,6 +212,7 @@ const (
 	sectionPeers      = "Trusted peers"
 	sectionLogging    = "Logging"
 	sectionProcess    = "Process"
+	sectionOps        = "Metrics and control"
 	helpFlag          = "help"
 	versionFlag       = "version"
 )
@@ -263,6 +265,9 @@ var settings = []*setting{
 	intSetting(setting{flag: "worker-connections", names: []string{"worker_connections"}, metavar: "INT", section: sectionWorkers,
 		help: "open client connections per worker, kept below RLIMIT_NOFILE"},
 		func(c *Config) *int { return &c.WorkerConnections }, 1, noLimit),
+	intSetting(setting{flag: "max-queued-streams", names: []string{"max_queued_streams"}, metavar: "INT", section: sectionWorkers,
+		help: "h2 streams per worker waiting their turn for a handler slot; more get 503"},
+		func(c *Config) *int { return &c.MaxQueuedStreams }, 0, noLimit),
 	intSetting(setting{flag: "event-loops", names: []string{"event_loops"}, metavar: "INT", section: sectionWorkers,
 		help: "event loops per worker; 0 = one per usable CPU"},
 		func(c *Config) *int { return &c.EventLoops }, 0, 4096),
@@ -308,6 +313,15 @@ var settings = []*setting{
 	durationSetting(setting{flag: "write-timeout", names: []string{"write_timeout"}, section: sectionTimeouts,
 		help: "bound of a write that makes no progress (then close)"},
 		func(c *Config) *time.Duration { return &c.WriteTimeout }, false),
+	intSetting(setting{flag: "min-response-rate", names: []string{"min_response_rate"}, metavar: "BYTES/S", section: sectionTimeouts,
+		help: "cut a client reading a response slower than this, after --min-rate-grace; 0 = off"},
+		func(c *Config) *int { return &c.MinResponseRate }, 0, noLimit),
+	intSetting(setting{flag: "min-request-rate", names: []string{"min_request_rate"}, metavar: "BYTES/S", section: sectionTimeouts,
+		help: "cut a client sending a request body slower than this, after --min-rate-grace; 0 = off"},
+		func(c *Config) *int { return &c.MinRequestRate }, 0, noLimit),
+	durationSetting(setting{flag: "min-rate-grace", names: []string{"min_rate_grace"}, section: sectionTimeouts,
+		help: "how long a transfer runs before the minimum rates apply"},
+		func(c *Config) *time.Duration { return &c.MinRateGrace }, true),
 
 	{flag: "limit-request-line", names: []string{"limit_request_line"}, metavar: "BYTES", section: sectionLimits,
 		help: "longest request line; 0 or more than 8190 means 8190", kind: vNumber,
@@ -449,6 +463,50 @@ var settings = []*setting{
 		help: "set an environment variable in master and workers; repeatable", deflt: "none",
 		item: checkEnvItem},
 		func(c *Config) *[]string { return &c.Env }),
+
+	stringSetting(setting{flag: "metrics-bind", names: []string{"metrics_bind"}, metavar: "HOST:PORT", section: sectionOps,
+		help: "serve Prometheus metrics of every worker at http://HOST:PORT/metrics from the master", deflt: "off",
+		check: func(c *Config) error { return checkHostPort(c.MetricsBind) }},
+		func(c *Config) *string { return &c.MetricsBind }),
+	stringSetting(setting{flag: "statsd-host", names: []string{"statsd_host"}, metavar: "HOST:PORT", section: sectionOps,
+		help: "push statsd metrics (Gunicorn's names) to HOST:PORT over UDP, or to unix:PATH", deflt: "off",
+		check: func(c *Config) error { return checkStatsdHost(c.StatsdHost) }},
+		func(c *Config) *string { return &c.StatsdHost }),
+	stringSetting(setting{flag: "statsd-prefix", names: []string{"statsd_prefix"}, metavar: "PREFIX", section: sectionOps,
+		help: "prefix of every statsd metric name (a dot is added)", deflt: "none"},
+		func(c *Config) *string { return &c.StatsdPrefix }),
+	stringSetting(setting{flag: "control-socket", names: []string{"control_socket"}, metavar: "PATH", section: sectionOps,
+		help: "unix socket (mode 0600) where the master answers `gonicorn ctl`", deflt: "off"},
+		func(c *Config) *string { return &c.ControlSocket }),
+}
+
+// checkHostPort accepts "" (off) or HOST:PORT with a numeric port.
+func checkHostPort(v string) error {
+	if v == "" {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return errors.New("must be HOST:PORT")
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return errors.New("port must be a number in 0..65535")
+	}
+	if strings.ContainsAny(host, " /") {
+		return errors.New("host must be a name or an IP address")
+	}
+	return nil
+}
+
+// checkStatsdHost accepts "" (off), unix:PATH or HOST:PORT.
+func checkStatsdHost(v string) error {
+	if path, ok := strings.CutPrefix(v, "unix:"); ok {
+		if path == "" {
+			return errors.New("unix: needs a path")
+		}
+		return nil
+	}
+	return checkHostPort(v)
 }
 
 func checkBindList(items []string) error {
