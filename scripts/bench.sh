@@ -12,7 +12,9 @@
 #    (every body checked, allocations per request), and the RSS of 10,000 idle
 #    keep-alive connections. Writes raw-gonicorn.txt (and raw-peers.txt with
 #    BENCH_PEERS=1: fasthttp and nbio in-process).
-# Then bench/cmd/benchreport renders results.md (headline first) and chart.png.
+# Then bench/cmd/benchreport renders results.md (headline first) and chart.png, and
+# (unless BENCH_ONLY narrows the run) the generated block of README.md's Performance
+# section.
 # About 9 minutes with the defaults. Needs nginx, wrk, h2load, uwsgi-core,
 # uwsgi-plugin-python3, strace and taskset (make deps installs them).
 #
@@ -84,7 +86,11 @@ if [ "$filter" != none ]; then
 	fi
 fi
 
+readme=()
+if [ -z "${BENCH_ONLY:-}" ]; then
+	readme=(-readme README.md -summary "$out/binary-summary.md")
+fi
 bin/benchreport -out "$out" -loadavg "$loadavg" -duration "$GONICORN_BENCH_DURATION" \
-	-binary "$out/binary.md" "${cmds[@]}" "${inputs[@]}"
-echo "bench: wrote $out/results.md and $out/chart.png" >&2
+	-binary "$out/binary.md" "${readme[@]}" "${cmds[@]}" "${inputs[@]}"
+echo "bench: wrote $out/results.md and $out/chart.png${readme:+, and the Performance numbers in README.md}" >&2
 exit "$status"
