@@ -64,6 +64,10 @@ func mainWith(args, environ []string, stdout, stderr io.Writer, h http.Handler) 
 		return 0
 	}
 	if cfg.CheckConfig {
+		if err := checkStartup(&cfg); err != nil {
+			fmt.Fprintln(stderr, oneLine(err))
+			return 1
+		}
 		return 0
 	}
 	if err := run(cfg, h, reloadFrom(args, environ)); err != nil {
