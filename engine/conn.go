@@ -8,6 +8,7 @@ import (
 	"github.com/panjf2000/gnet/v2"
 	"github.com/valyala/bytebufferpool"
 
+	"github.com/gonicorn/gonicorn/internal/stats"
 	"github.com/gonicorn/gonicorn/protocol/http1"
 	"github.com/gonicorn/gonicorn/protocol/uwsgi"
 )
@@ -281,6 +282,17 @@ func (c *conn) resume() {
 	}
 }
 
+// protocol is what the connection speaks now, for the metrics.
+func (c *conn) protocol() stats.Protocol {
+	switch c.dialect {
+	case dialectUWSGI:
+		return stats.UWSGI
+	case dialectH2:
+		return stats.H2
+	}
+	return stats.HTTP1
+}
+
 // loopHandler is the gnet EventHandler of every connection.
 type loopHandler struct {
 	gnet.BuiltinEventEngine
@@ -303,6 +315,7 @@ func (h *loopHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	gc.SetContext(c)
 	h.s.admitted()
 	h.s.conns.Store(c, struct{}{})
+	h.s.stats.ConnOpened(c.protocol())
 	if c.proxy == proxyRequired || c.proxy == proxyOptional {
 		c.setTimeout(h.s.cfg.HeaderTimeout) // the PROXY header is part of the head
 	} else {
@@ -320,6 +333,7 @@ func (h *loopHandler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	c.enter(stClosed)
 	h.s.conns.Delete(c)
 	h.s.released()
+	h.s.stats.ConnClosed(c.protocol())
 	h.s.unwatchDrain(c)
 	if c.h2 != nil {
 		c.h2.onClose(err)

@@ -160,9 +160,16 @@ func (c *conn) newRequest(head []byte) (*http.Request, error) {
 	return r, nil
 }
 
-// reject answers a request the server refuses, then closes the connection
-// gracefully (write side first, so the client reads the answer).
+// reject answers a request the server refuses before any handler runs (malformed,
+// too slow), counts it, then closes the connection gracefully (see refuse).
 func (c *conn) reject(status int, reason string) {
+	c.srv.stats.Rejected(status)
+	c.refuse(status)
+}
+
+// refuse answers status and closes the connection gracefully (write side first,
+// so the client reads the answer).
+func (c *conn) refuse(status int) {
 	c.flushPending()
 	c.parser.Reset()
 	b := getBuf()
@@ -198,6 +205,7 @@ func appendErrorResponse(dst []byte, minor, status int, date []byte, connHeader,
 
 // startH2 hands the connection to the HTTP/2 driver.
 func (c *conn) startH2(up *h2Upgrade) {
+	c.srv.stats.ConnUpgraded()
 	c.enter(stH2)
 	c.dialect = dialectH2
 	c.h2 = newH2Conn(c, up)

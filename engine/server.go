@@ -20,6 +20,7 @@ import (
 
 	"github.com/gonicorn/gonicorn/internal/allow"
 	"github.com/gonicorn/gonicorn/internal/logs"
+	"github.com/gonicorn/gonicorn/internal/stats"
 	"github.com/gonicorn/gonicorn/pool"
 )
 
@@ -30,6 +31,7 @@ type Server struct {
 	handler http.Handler
 	log     zerolog.Logger
 	access  *logs.AccessLog
+	stats   *stats.Counters
 	pool    *pool.Pool
 	client  *gnet.Client
 	date    dateCache
@@ -70,6 +72,7 @@ func New(h http.Handler, o Options) (*Server, error) {
 		handler:      h,
 		log:          o.Log,
 		access:       o.Access,
+		stats:        o.Stats,
 		stopped:      make(chan struct{}),
 		serving:      make(chan struct{}),
 		drainWaiters: make(map[*conn]struct{}),
@@ -331,6 +334,9 @@ func (s *Server) Healthy() bool {
 	}
 	return s.pool.Healthy()
 }
+
+// InFlight returns how many requests are being handled now.
+func (s *Server) InFlight() int64 { return s.inflight.Load() }
 
 // Served returns how many requests this server has completed.
 func (s *Server) Served() uint64 { return s.served.Load() }
