@@ -146,7 +146,10 @@ func runMaster(cfg *config.Config, reload func() (config.Config, error)) error {
 		_ = listen.Close(lns)
 		return fmt.Errorf("gonicorn: %w", err)
 	}
-	ops.attach(m)
+	if err := ops.attach(m, upgraded); err != nil {
+		_ = listen.Close(lns)
+		return fmt.Errorf("gonicorn: %w", err)
+	}
 	code, err := m.Run()
 	if removeInherited {
 		closeFiles() // the duplicates passed to workers hold the sockets open too

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/signal"
 	"slices"
 	"sync"
 	"syscall"
@@ -96,13 +97,16 @@ type Master struct {
 	child    *os.Process // new master started by USR2
 	parent   int         // old master, until this master is promoted
 
+	sigchld chan os.Signal // SIGCHLD, when this master reaps orphans (reaper.go)
+
 	announcedReady bool      // READY=1 sent for the current generation
 	closed         bool      // listeners closed
 	delayEnds      time.Time // a TERM's --shutdown-delay runs until then; zero: none
 
 	startedAt time.Time
 	statusMu  sync.Mutex
-	status    Status // published by refreshStatus
+	status    Status        // published by refreshStatus
+	statusCfg config.Config // the current generation's, published with status
 }
 
 // New prepares a master; Run starts it.
@@ -119,6 +123,7 @@ func New(o Options) (*Master, error) {
 		dir:      o.Dir,
 		pid:      os.Getpid(),
 		events:   make(chan event, 256),
+		sigchld:  make(chan os.Signal, 1),
 		done:     make(chan struct{}),
 		parent:   o.UpgradedFrom,
 		notifier: NewNotifier(o.Environ),
@@ -173,12 +178,17 @@ func (m *Master) Run() (int, error) {
 	defer close(m.done)
 	sigs, stopSignals := notifyMasterSignals()
 	defer stopSignals()
+	reap := reapsOrphans()
+	if reap {
+		signal.Notify(m.sigchld, syscall.SIGCHLD)
+		defer signal.Stop(m.sigchld)
+		m.log.Info().Msg("running as PID 1: orphaned processes are reaped")
+	}
 
 	if path := m.opts.Config.PidFile; path != "" {
-		if m.parent != 0 {
-			path += upgradePidSuffix
-		}
-		pf, err := CreatePidFile(path, m.pid)
+		// A master started by USR2 takes PIDFILE at once: the old master moved
+		// its own to PIDFILE.oldbin before starting it (upgrade.go).
+		pf, err := createPidFileAfter(path, m.pid, m.parent)
 		if err != nil {
 			m.closeListeners()
 			return 1, err
@@ -212,7 +222,12 @@ func (m *Master) Run() (int, error) {
 			}
 		case ev := <-m.events:
 			m.onEvent(ev, time.Now())
+		case <-m.sigchld:
+			m.reapOrphans()
 		case <-tick.C:
+			if reap {
+				m.reapOrphans()
+			}
 		}
 	}
 	if left := m.herd.pids(false); len(left) > 0 {
@@ -224,6 +239,20 @@ func (m *Master) Run() (int, error) {
 	}
 	m.log.Info().Msg("master stopped")
 	return 0, nil
+}
+
+// reapOrphans reaps exited children that are neither workers nor a new master.
+func (m *Master) reapOrphans() {
+	ours := map[int]bool{}
+	for _, w := range m.herd.workers {
+		ours[w.proc.Pid()] = true
+	}
+	if m.child != nil {
+		ours[m.child.Pid] = true
+	}
+	if pids := reapOrphans(func(pid int) bool { return ours[pid] }); len(pids) > 0 {
+		m.log.Debug().Ints("pids", pids).Msg("reaped orphaned processes")
+	}
 }
 
 // endDelay begins the graceful stop once a TERM's --shutdown-delay has passed.
@@ -304,7 +333,9 @@ func (m *Master) onEvent(ev event, now time.Time) {
 			m.opts.Observer.WorkerReport(ev.id, ev.msg.Stats)
 		}
 	case eventControl:
-		ev.reply <- m.onCommand(ev.cmd, now)
+		err := m.onCommand(ev.cmd, now)
+		m.refreshStatus()
+		ev.reply <- err
 	case eventExit:
 		if m.herd.onExit(ev.id, ev.status, now) {
 			m.stop(false, now)
@@ -361,6 +392,7 @@ func (m *Master) closeListeners() {
 		return
 	}
 	m.closed = true
+	m.checkPromotion() // the old master may have left since the last turn of the loop
 	// Socket files stay while another master serves them: a new one started by
 	// USR2, or the old one while this master is not yet promoted.
 	if err := m.opts.CloseListeners(m.child == nil && m.parent == 0); err != nil {

@@ -232,7 +232,7 @@ var settings = []*setting{
 		func(c *Config) *bool { return &c.PrintConfig }),
 
 	listSetting(setting{flag: "bind", short: 'b', names: []string{"bind"}, metavar: "ADDRESS", section: sectionSocket,
-		help:  "listen on HOST:PORT, [V6]:PORT, unix:PATH, fd://FD, uwsgi://HOST:PORT, uwsgi+unix:PATH; repeatable",
+		help:  "listen on HOST:PORT, [V6]:PORT, unix:PATH, fd://FD, uwsgi://HOST:PORT, uwsgi+unix:PATH, uwsgi+fd://FD; repeatable",
 		deflt: "127.0.0.1:8000, or 0.0.0.0:$PORT when PORT is set",
 		item: func(v string) error {
 			_, _, _, err := SplitBind(v, "http")
