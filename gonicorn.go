@@ -16,6 +16,7 @@ import (
 	"os"
 
 	"github.com/gonicorn/gonicorn/internal/config"
+	"github.com/gonicorn/gonicorn/internal/control"
 )
 
 // Config is the complete set of settings; start from DefaultConfig. Every field's
@@ -40,6 +41,9 @@ func Main(h http.Handler) {
 }
 
 func mainWith(args, environ []string, stdout, stderr io.Writer, h http.Handler) int {
+	if len(args) > 0 && args[0] == "ctl" {
+		return control.Main(args[1:], environ, stdout, stderr)
+	}
 	cfg, err := config.Parse(args, environ)
 	switch {
 	case errors.Is(err, config.ErrHelp):
@@ -60,6 +64,10 @@ func mainWith(args, environ []string, stdout, stderr io.Writer, h http.Handler) 
 		return 0
 	}
 	if cfg.CheckConfig {
+		if err := checkStartup(&cfg); err != nil {
+			fmt.Fprintln(stderr, oneLine(err))
+			return 1
+		}
 		return 0
 	}
 	if err := run(cfg, h, reloadFrom(args, environ)); err != nil {

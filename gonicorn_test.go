@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -28,6 +30,14 @@ func TestMainAnswersConfigQuestionsAndRefusesBadFlags(t *testing.T) {
 		{"bad value", []string{"--workers", "many"}, nil, 1, "", "--workers"},
 		{"check-config ok", []string{"--check-config", "-b", "127.0.0.1:0"}, nil, 0, "", ""},
 		{"check-config bad", []string{"--check-config", "--timeout", "-3"}, nil, 1, "", "--timeout"},
+		{"check-config bad IPv4 address", []string{"--check-config", "-b", "999.1.1.1:80"}, nil, 1, "", "999.1.1.1"},
+		{"check-config unknown user", []string{"--check-config", "-u", "nosuchuser"}, nil, 1, "", `user "nosuchuser"`},
+		{"check-config unknown group", []string{"--check-config", "-g", "nosuchgroup"}, nil, 1, "", `group "nosuchgroup"`},
+		{"check-config own numeric user", []string{"--check-config", "-u", strconv.Itoa(os.Getuid())}, nil, 0, "", ""},
+		{"check-config unix socket in a missing directory", []string{"--check-config", "-b", "unix:/nonexistent-dir/g.sock"}, nil, 1, "", "socket directory"},
+		{"check-config missing chdir", []string{"--check-config", "--chdir", "/nonexistent-dir"}, nil, 1, "", "--chdir"},
+		{"check-config pidfile in a missing directory", []string{"--check-config", "-p", "/nonexistent-dir/g.pid"}, nil, 1, "", "--pid"},
+		{"check-config resolves localhost", []string{"--check-config", "-b", "localhost:0"}, nil, 0, "", ""},
 		{"print-config", []string{"--print-config", "-w", "3"}, nil, 0, "workers                      = 3", ""},
 		{"print-config from GONICORN_CMD_ARGS", []string{"--print-config"}, []string{"GONICORN_CMD_ARGS=--keep-alive 7"}, 0, "keepalive                    = 7", ""},
 		{"version", []string{"-v"}, nil, 0, "gonicorn " + Version, ""},

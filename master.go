@@ -111,6 +111,12 @@ func runMaster(cfg *Config, reload func() (Config, error)) error {
 	for _, l := range lns {
 		log.Info().Str("listen", l.Spec).Str("protocol", l.Protocol).Msg("listening")
 	}
+	ops, err := startOps(cfg, lns, files, log)
+	if err != nil {
+		_ = listen.Close(lns)
+		return fmt.Errorf("gonicorn: %w", err)
+	}
+	defer ops.close()
 	removeInherited := false
 	m, err := supervisor.New(supervisor.Options{
 		Config:       *cfg,
@@ -134,8 +140,13 @@ func runMaster(cfg *Config, reload func() (Config, error)) error {
 		UpgradedFrom: oldMaster,
 		Log:          log,
 		Dir:          startDir,
+		Observer:     ops.observer(),
 	})
 	if err != nil {
+		_ = listen.Close(lns)
+		return fmt.Errorf("gonicorn: %w", err)
+	}
+	if err := ops.attach(m, upgraded); err != nil {
 		_ = listen.Close(lns)
 		return fmt.Errorf("gonicorn: %w", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/gonicorn/gonicorn/internal/listen"
 	"github.com/gonicorn/gonicorn/internal/logs"
 	"github.com/gonicorn/gonicorn/internal/readiness"
+	"github.com/gonicorn/gonicorn/internal/stats"
 	"github.com/gonicorn/gonicorn/supervisor"
 )
 
@@ -79,8 +80,14 @@ func runWorker(h http.Handler) int {
 			return bootFailed("--access-logformat", err)
 		}
 	}
+	var counters *stats.Counters
+	if cfg.Counting() {
+		counters = stats.NewCounters()
+	}
 	var ready readiness.State
-	srv, err := engine.New(readiness.Handler(cfg.ReadinessPath, &ready, h), engineconf.Options(&cfg, log, access))
+	opts := engineconf.Options(&cfg, log, access)
+	opts.Stats = counters
+	srv, err := engine.New(readiness.Handler(cfg.ReadinessPath, &ready, h), opts)
 	if err != nil {
 		_ = listen.Close(lns)
 		return bootFailed("engine", err)
@@ -101,12 +108,33 @@ func runWorker(h http.Handler) int {
 	ready.SetReady()
 	log.Info().Int("master", w.MasterPID).Msg("worker serving")
 
+	if counters != nil {
+		w.Heartbeat.SetStats(func(dst []byte) []byte {
+			s := counters.Snapshot(srv.InFlight())
+			return s.AppendEncoded(dst)
+		})
+	}
 	hbCtx, stopBeats := context.WithCancel(context.Background())
 	defer stopBeats()
 	beats := make(chan error, 1)
 	go func() {
 		beats <- w.Heartbeat.Run(hbCtx, supervisor.HeartbeatInterval(cfg.Timeout), w.MasterPID, srv.Healthy, srv.Served)
 	}()
+	// lastReport runs once the engine has stopped: the beats end, then one last
+	// report tells the master everything this worker served, so a reload or a
+	// recycle loses no count.
+	lastReport := func(code int) int {
+		stopBeats()
+		select {
+		case <-beats:
+		case <-time.After(serveExitBound):
+			return code
+		}
+		if err := w.Heartbeat.Report(srv.Served()); err != nil {
+			log.Debug().Err(err).Msg("last report to the master")
+		}
+		return code
+	}
 
 	for {
 		select {
@@ -122,12 +150,12 @@ func runWorker(h http.Handler) int {
 			switch sig {
 			case syscall.SIGTERM:
 				log.Info().Dur("graceful_timeout", cfg.GracefulTimeout).Msg("worker: graceful stop")
-				return gracefulStop(srv, served, cfg.GracefulTimeout, log)
+				return lastReport(gracefulStop(srv, served, cfg.GracefulTimeout, log))
 			case syscall.SIGINT, syscall.SIGQUIT:
 				log.Info().Str("signal", sig.String()).Msg("worker: fast stop")
 				_ = srv.Close()
 				waitServe(served, log)
-				return 0
+				return lastReport(0)
 			case syscall.SIGABRT:
 				logAbort(srv, log)
 				return 1

@@ -52,9 +52,13 @@ func TestSupervisorUSR2UpgradeThenWINCHAndTERMWithoutFailures(t *testing.T) {
 	h.signal(syscall.SIGUSR2)
 	var newMaster int
 	testutil.Eventually(t, 30*time.Second, func() bool {
-		newMaster = svReadPidFile(h.pidPath + ".2")
-		return newMaster > 0 && len(svChildPids(newMaster)) == 2 && h.readyCount() >= 2
-	}, "the new master did not write %s.2 and start serving workers", h.pidPath)
+		newMaster = svReadPidFile(h.pidPath)
+		return newMaster > 0 && newMaster != oldMaster && len(svChildPids(newMaster)) == 2 && h.readyCount() >= 2
+	}, "the new master did not take %s and start serving workers", h.pidPath)
+	// As Gunicorn: PIDFILE names the new master at once, the old one is in PIDFILE.oldbin.
+	if got := svReadPidFile(h.pidPath + ".oldbin"); got != oldMaster {
+		t.Fatalf("%s.oldbin holds %d, want the old master %d", h.pidPath, got, oldMaster)
+	}
 	t.Cleanup(func() {
 		if svAlive(newMaster) {
 			syscall.Kill(newMaster, syscall.SIGKILL)
@@ -71,9 +75,9 @@ func TestSupervisorUSR2UpgradeThenWINCHAndTERMWithoutFailures(t *testing.T) {
 	// process handle waits for it too: watch the old master's pid instead.
 	testutil.Eventually(t, 30*time.Second, func() bool { return !svAlive(oldMaster) }, "the old master did not exit on TERM")
 	testutil.Eventually(t, 10*time.Second, func() bool { return svReadPidFile(h.pidPath) == newMaster },
-		"the pidfile did not move to the new master %d", newMaster)
-	if _, err := os.Stat(h.pidPath + ".2"); !os.IsNotExist(err) {
-		t.Errorf("%s.2 left after promotion", h.pidPath)
+		"the pidfile does not name the new master %d", newMaster)
+	if _, err := os.Stat(h.pidPath + ".oldbin"); !os.IsNotExist(err) {
+		t.Errorf("%s.oldbin left after the old master stopped", h.pidPath)
 	}
 	if _, err := os.Stat(h.unixPath); err != nil {
 		t.Errorf("the old master removed the socket file the new one serves: %v", err)

@@ -76,7 +76,7 @@ func (c *conn) startBody(ex *exchange, contentLength int64, chunked bool, upgrad
 		return c.startStream(ex)
 	case chunked || contentLength <= limit || upgrade != nil && contentLength <= limit:
 		b.buf = getBuf()
-		c.state = stBodyBuffer
+		c.enter(stBodyBuffer)
 		c.armBody(0)
 		return gnet.None
 	default:
@@ -94,7 +94,7 @@ func (c *conn) startStream(ex *exchange) gnet.Action {
 		c.body.buf = nil
 	}
 	ex.setBody(p, nil)
-	c.state = stBodyStream
+	c.enter(stBodyStream)
 	c.armBody(0)
 	return c.dispatch(ex)
 }
@@ -187,7 +187,7 @@ func (c *conn) readBody() (bool, gnet.Action) {
 		if done {
 			p.closeWrite()
 			b.pipe = nil
-			c.state = stHandling
+			c.enter(stHandling)
 			c.pauseBody()
 			return true, gnet.None
 		}
@@ -243,7 +243,7 @@ func (c *conn) badBody(err error) gnet.Action {
 	}
 	// The handler already runs: it sees the error from Body.Read; the connection
 	// closes after its response.
-	c.state = stHandling
+	c.enter(stHandling)
 	c.mustClose = true
 	return gnet.None
 }

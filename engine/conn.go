@@ -8,12 +8,13 @@ import (
 	"github.com/panjf2000/gnet/v2"
 	"github.com/valyala/bytebufferpool"
 
+	"github.com/gonicorn/gonicorn/internal/stats"
 	"github.com/gonicorn/gonicorn/protocol/http1"
 	"github.com/gonicorn/gonicorn/protocol/uwsgi"
 )
 
 // connState is where a connection is in its request cycle. It is read and
-// changed only on the connection's event loop.
+// changed only on the connection's event loop, and only by conn.enter.
 type connState uint8
 
 const (
@@ -28,6 +29,53 @@ const (
 	stHijacked                    // handed to the handler
 	stClosed
 )
+
+// stateBound is what a connection's single timer does when it enters a state.
+type stateBound uint8
+
+const (
+	boundKeep      stateBound = iota // unchanged: the state arms its own when it must
+	boundNone                        // disarmed: the state has no bound of its own
+	boundKeepAlive                   // --keep-alive (shortened while draining)
+	boundHeader                      // --header-timeout, from the head's first byte
+	boundBody                        // --body-timeout, rearmed by every body read
+)
+
+// stateBounds is the bound each state starts on entry. Expiry is answered by
+// onExpire, by state. Lingering arms lingerTime once the write side is shut; an
+// h2 connection keeps its own clocks per stream.
+var stateBounds = [...]stateBound{
+	stIdle:       boundKeepAlive,
+	stHead:       boundHeader,
+	stBodyBuffer: boundBody,
+	stBodyStream: boundBody,
+	stHandling:   boundNone,
+	stDiscard:    boundBody,
+	stLinger:     boundKeep,
+	stH2:         boundNone,
+	stHijacked:   boundKeep,
+	stClosed:     boundKeep,
+}
+
+// enter moves the connection to st and arms st's bound: every state change goes
+// through here.
+func (c *conn) enter(st connState) {
+	c.state = st
+	switch stateBounds[st] {
+	case boundNone:
+		c.setDeadline(time.Time{})
+	case boundKeepAlive:
+		if c.srv.draining.Load() {
+			c.setTimeout(min(c.srv.cfg.KeepAlive, drainIdleGrace))
+		} else {
+			c.setTimeout(c.srv.cfg.KeepAlive)
+		}
+	case boundHeader:
+		c.setTimeout(c.srv.cfg.HeaderTimeout)
+	case boundBody:
+		c.setTimeout(c.srv.cfg.BodyTimeout)
+	}
+}
 
 // pipelineLimit bounds the bytes a client may send ahead while a request runs
 // before the engine stops reading its socket.
@@ -45,6 +93,7 @@ const drainIdleGrace = 500 * time.Millisecond
 type conn struct {
 	srv  *Server
 	gc   gnet.Conn
+	ctl  gnet.ConnControl // gc's direct writes and read pausing (third_party/gnet)
 	loop gnet.EventLoop
 	lctx context.Context
 	ln   *Listener
@@ -155,17 +204,21 @@ func onFlushHeldWake(gc gnet.Conn, err error) error {
 	return nil
 }
 
-func newConn(s *Server, l *Listener, lctx context.Context, nc net.Conn, uwsgiProto bool) *conn {
+func newConn(s *Server, lf *listenerFD, gc gnet.Conn) *conn {
+	remote := gc.RemoteAddr()
 	c := &conn{
 		srv:        s,
-		lctx:       lctx,
-		ln:         l,
-		dialect:    dialectOf(uwsgiProto),
-		remoteAddr: remoteString(nc.RemoteAddr()),
-		localAddr:  nc.LocalAddr(),
+		gc:         gc,
+		ctl:        gc.(gnet.ConnControl),
+		loop:       gc.EventLoop(),
+		lctx:       lf.lctx,
+		ln:         lf.ln,
+		dialect:    dialectOf(lf.uwsgi),
+		remoteAddr: remoteString(remote),
+		localAddr:  gc.LocalAddr(),
 	}
-	c.trustedProxy = s.forwardedAllow.AllowAddr(nc.RemoteAddr())
-	c.proxy = s.proxy.waitFor(nc.LocalAddr(), nc.RemoteAddr())
+	c.trustedProxy = s.forwardedAllow.AllowAddr(remote)
+	c.proxy = s.proxy.waitFor(c.localAddr, remote)
 	c.parser.Limits = http1.Limits{
 		MaxRequestLine:  s.cfg.LimitRequestLine,
 		MaxHeaderFields: s.cfg.LimitRequestFields,
@@ -224,7 +277,7 @@ func (c *conn) pause() {
 	if c.paused || c.state == stClosed {
 		return
 	}
-	if err := setReadInterest(c.gc, false); err != nil {
+	if err := c.ctl.PauseRead(); err != nil {
 		c.srv.log.Debug().Err(err).Msg("pausing reads")
 		return
 	}
@@ -236,9 +289,20 @@ func (c *conn) resume() {
 		return
 	}
 	c.paused = false
-	if err := setReadInterest(c.gc, true); err != nil {
+	if err := c.ctl.ResumeRead(); err != nil {
 		c.srv.log.Debug().Err(err).Msg("resuming reads")
 	}
+}
+
+// protocol is what the connection speaks now, for the metrics.
+func (c *conn) protocol() stats.Protocol {
+	switch c.dialect {
+	case dialectUWSGI:
+		return stats.UWSGI
+	case dialectH2:
+		return stats.H2
+	}
+	return stats.HTTP1
 }
 
 // loopHandler is the gnet EventHandler of every connection.
@@ -247,14 +311,23 @@ type loopHandler struct {
 	s *Server
 }
 
+// OnOpen runs on the loop that accepted gc; gc's context is its listener's.
 func (h *loopHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
-	c, ok := gc.Context().(*conn)
+	lf, ok := gc.Context().(*listenerFD)
 	if !ok {
 		return nil, gnet.Close
 	}
-	c.gc = gc
-	c.loop = gc.EventLoop()
+	if lf.uwsgi && !h.s.uwsgiAllow.AllowAddr(gc.RemoteAddr()) {
+		h.s.log.Warn().Str("peer", gc.RemoteAddr().String()).Str("listener", lf.ln.Spec).
+			Msg("uwsgi peer not in --uwsgi-allow-from: connection refused")
+		gc.SetContext(nil)
+		return nil, gnet.Close
+	}
+	c := newConn(h.s, lf, gc)
+	gc.SetContext(c)
+	h.s.admitted()
 	h.s.conns.Store(c, struct{}{})
+	h.s.stats.ConnOpened(c.protocol())
 	if c.proxy == proxyRequired || c.proxy == proxyOptional {
 		c.setTimeout(h.s.cfg.HeaderTimeout) // the PROXY header is part of the head
 	} else {
@@ -269,9 +342,10 @@ func (h *loopHandler) OnClose(gc gnet.Conn, err error) gnet.Action {
 		return gnet.None
 	}
 	hijacked := c.state == stHijacked
-	c.state = stClosed
+	c.enter(stClosed)
 	h.s.conns.Delete(c)
-	h.s.nconns.Add(-1)
+	h.s.released()
+	h.s.stats.ConnClosed(c.protocol())
 	h.s.unwatchDrain(c)
 	if c.h2 != nil {
 		c.h2.onClose(err)
@@ -381,7 +455,7 @@ func (c *conn) onExpire(now time.Time) gnet.Action {
 		// (a slow reader may still be reading it; --write-timeout and
 		// --min-response-rate bound that).
 		if c.gc.OutboundBuffered() > 0 {
-			c.state = stLinger
+			c.enter(stLinger)
 			c.srv.watchDrain(c, drainClose)
 			return gnet.None
 		}
@@ -408,7 +482,7 @@ func (c *conn) onExpire(now time.Time) gnet.Action {
 			c.body.pipe.fail(errBodyTimeout)
 			c.body.pipe = nil
 		}
-		c.state = stHandling
+		c.enter(stHandling)
 		c.mustClose = true
 		return gnet.None
 	case stDiscard, stLinger, stHijacked:
@@ -453,7 +527,7 @@ func onDrainWake(gc gnet.Conn, err error) error {
 // not turn our close into a reset that destroys the response it has not read.
 func (c *conn) beginLinger() {
 	c.flushPending()
-	c.state = stLinger
+	c.enter(stLinger)
 	c.cur = nil
 	c.resume()
 	if c.gc.OutboundBuffered() > 0 {
@@ -468,7 +542,7 @@ func (c *conn) beginLinger() {
 // It closes as soon as the response has left, with no lingering.
 func (c *conn) quickClose() gnet.Action {
 	c.flushPending()
-	c.state = stLinger
+	c.enter(stLinger)
 	c.cur = nil
 	c.body.release()
 	if c.gc.OutboundBuffered() > 0 {

@@ -13,6 +13,7 @@ import (
 	"github.com/valyala/bytebufferpool"
 
 	"github.com/gonicorn/gonicorn/internal/logs"
+	"github.com/gonicorn/gonicorn/internal/stats"
 	"github.com/gonicorn/gonicorn/pool"
 	"github.com/gonicorn/gonicorn/protocol/http1"
 )
@@ -75,8 +76,7 @@ func (ex *exchange) setTrailers(fields []http1.OwnedField) {
 // dispatch hands ex to the pool. It runs on the loop.
 func (c *conn) dispatch(ex *exchange) gnet.Action {
 	if c.state != stBodyStream {
-		c.state = stHandling
-		c.setDeadline(time.Time{})
+		c.enter(stHandling)
 	}
 	c.srv.beginRequest()
 	h, err := c.srv.pool.Submit(c.lctx, ex)
@@ -86,7 +86,9 @@ func (c *conn) dispatch(ex *exchange) gnet.Action {
 		ex.state.Store(exFailed)
 		c.cur = nil
 		c.body.release()
-		c.reject(http.StatusServiceUnavailable, "server overloaded")
+		c.srv.stats.PoolRejected()
+		ex.countRequest(http.StatusServiceUnavailable, 0)
+		c.refuse(http.StatusServiceUnavailable)
 		return gnet.None
 	}
 	ex.setHandle(h)
@@ -173,8 +175,20 @@ func (ex *exchange) connGone() {
 // sendContinue writes "100 Continue" if the response has not started.
 func (ex *exchange) sendContinue() { ex.w.sendContinue() }
 
-// logAccess writes the access log line of a finished exchange.
+// countRequest counts a finished exchange for the metrics.
+func (ex *exchange) countRequest(status int, bodyBytes int64) {
+	if st := ex.c.srv.stats; st != nil {
+		p := stats.HTTP1
+		if ex.c.dialect == dialectUWSGI {
+			p = stats.UWSGI
+		}
+		st.Request(p, ex.req.Method, status, time.Since(ex.start), ex.req.ContentLength, bodyBytes)
+	}
+}
+
+// logAccess counts a finished exchange and writes its access log line.
 func (ex *exchange) logAccess(status int, bodyBytes int64, respHeader http.Header) {
+	ex.countRequest(status, bodyBytes)
 	al := ex.c.srv.access
 	if al == nil {
 		return
@@ -288,8 +302,7 @@ func (c *conn) finishExchange(ex *exchange) gnet.Action {
 			c.beginLinger()
 			return gnet.None
 		}
-		c.state = stDiscard
-		c.setTimeout(c.srv.cfg.BodyTimeout)
+		c.enter(stDiscard)
 		c.resume()
 		return c.onTraffic()
 	}
@@ -299,12 +312,7 @@ func (c *conn) finishExchange(ex *exchange) gnet.Action {
 // nextRequest readies the connection for its next request and parses any that
 // already arrived (pipelining).
 func (c *conn) nextRequest() gnet.Action {
-	c.state = stIdle
-	if c.srv.draining.Load() {
-		c.setTimeout(min(c.srv.cfg.KeepAlive, drainIdleGrace))
-	} else {
-		c.setTimeout(c.srv.cfg.KeepAlive)
-	}
+	c.enter(stIdle)
 	c.resume()
 	return c.onTraffic()
 }

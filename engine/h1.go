@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"sync/atomic"
-	"time"
 
 	"github.com/panjf2000/gnet/v2"
 	"golang.org/x/sys/unix"
@@ -26,8 +25,7 @@ func (c *conn) readHead() (bool, gnet.Action) {
 	if c.state == stIdle {
 		// The head's clock starts at its first byte, once: this runs again for
 		// every read (and every Wake) until the head is complete.
-		c.state = stHead
-		c.setTimeout(c.srv.cfg.HeaderTimeout)
+		c.enter(stHead)
 	}
 	if c.requests == 0 && c.srv.h2c {
 		if match, full := http1.IsH2Preface(buf); match {
@@ -162,9 +160,16 @@ func (c *conn) newRequest(head []byte) (*http.Request, error) {
 	return r, nil
 }
 
-// reject answers a request the server refuses, then closes the connection
-// gracefully (write side first, so the client reads the answer).
+// reject answers a request the server refuses before any handler runs (malformed,
+// too slow), counts it, then closes the connection gracefully (see refuse).
 func (c *conn) reject(status int, reason string) {
+	c.srv.stats.Rejected(status)
+	c.refuse(status)
+}
+
+// refuse answers status and closes the connection gracefully (write side first,
+// so the client reads the answer).
+func (c *conn) refuse(status int) {
 	c.flushPending()
 	c.parser.Reset()
 	b := getBuf()
@@ -200,9 +205,9 @@ func appendErrorResponse(dst []byte, minor, status int, date []byte, connHeader,
 
 // startH2 hands the connection to the HTTP/2 driver.
 func (c *conn) startH2(up *h2Upgrade) {
-	c.state = stH2
+	c.srv.stats.ConnUpgraded()
+	c.enter(stH2)
 	c.dialect = dialectH2
-	c.setDeadline(time.Time{})
 	c.h2 = newH2Conn(c, up)
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 
+	"github.com/gonicorn/gonicorn/internal/stats"
 	"github.com/gonicorn/gonicorn/protocol/h2"
 )
 
@@ -219,6 +220,8 @@ func (h *h2Conn) submit(s *h2Stream) {
 	if err := h.srv.pool.Enqueue(h.c.lctx, s, h); err != nil {
 		h.srv.endRequest()
 		h.srv.log.Warn().Err(err).Str("request", s.String()).Msg("no handler slot free and the stream queue is full (--max-queued-streams): 503")
+		h.srv.stats.PoolRejected()
+		h.srv.stats.Request(stats.H2, s.req.Method, http.StatusServiceUnavailable, time.Since(s.start), 0, 0)
 		s.mu.Lock()
 		s.handlerDone = true
 		s.mu.Unlock()

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gonicorn/gonicorn/internal/logs"
+	"github.com/gonicorn/gonicorn/internal/stats"
 	"github.com/gonicorn/gonicorn/pool"
 	"github.com/gonicorn/gonicorn/protocol/h2"
 )
@@ -166,13 +167,19 @@ func (s *h2Stream) finish() {
 }
 
 func (s *h2Stream) logAccess(status int) {
-	al := s.srv.access
-	if al == nil {
+	st, al := s.srv.stats, s.srv.access
+	if st == nil && al == nil {
 		return
 	}
 	s.mu.Lock()
 	n, hdr := s.written, s.hdr.head
 	s.mu.Unlock()
+	if st != nil {
+		st.Request(stats.H2, s.req.Method, status, time.Since(s.start), s.req.ContentLength, n)
+	}
+	if al == nil {
+		return
+	}
 	e := logs.AccessEntry{
 		RemoteAddr: s.req.RemoteAddr,
 		Method:     s.req.Method,

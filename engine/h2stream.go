@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gonicorn/gonicorn/internal/stats"
 	"github.com/gonicorn/gonicorn/pool"
 )
 
@@ -104,8 +105,13 @@ func (s *h2Stream) Expired() {
 		Msg("handler exceeded --timeout")
 	s.mu.Lock()
 	s.timedOut = true
+	answer := stats.TimeoutAnswered
+	if s.headSent {
+		answer = stats.TimeoutCut
+	}
 	s.signalOutLocked()
 	s.mu.Unlock()
+	s.hc.c.srv.stats.TimedOut(answer)
 	s.hc.notify(s)
 }
 

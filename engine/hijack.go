@@ -9,7 +9,6 @@ import (
 	"os"
 
 	"github.com/panjf2000/gnet/v2"
-	"golang.org/x/sys/unix"
 )
 
 // Hijacking takes the socket out of gnet: the loop waits until every queued byte
@@ -88,7 +87,7 @@ func onHijackWake(gc gnet.Conn, err error) error {
 		return nil
 	}
 	c.flushPending()
-	c.state = stHijacked
+	c.enter(stHijacked)
 	c.pause()
 	if gc.OutboundBuffered() > 0 {
 		c.srv.watchDrain(c, drainHijack)
@@ -114,7 +113,7 @@ func (c *conn) completeHijack() {
 		p.fail(errConnClosed)
 		c.body.pipe = nil
 	}
-	fd, err := unix.FcntlInt(uintptr(c.gc.Fd()), unix.F_DUPFD_CLOEXEC, 0)
+	fd, err := c.gc.Dup() // gnet's Dup: close then also takes the socket out of epoll
 	if err != nil {
 		res.err = err
 		ex.hijack <- res

@@ -7,6 +7,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/gonicorn/gonicorn/internal/logs"
+	"github.com/gonicorn/gonicorn/internal/stats"
 )
 
 // Options are what a Server needs: its bounds, sizes and protocols, and its logs.
@@ -91,6 +92,10 @@ type Options struct {
 	// Access is the access log; nil disables it. (gonicorn builds it from
 	// --access-logfile and --access-logformat.)
 	Access *logs.AccessLog
+	// Stats counts requests and connections for the master's metrics; nil (the
+	// default) counts nothing. (gonicorn's workers count when --metrics-bind,
+	// --statsd-host or --control-socket is set.)
+	Stats *stats.Counters
 }
 
 // DefaultOptions returns gonicorn's defaults, the same as its flags'.

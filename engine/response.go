@@ -11,6 +11,8 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 	"github.com/rs/zerolog"
+
+	"github.com/gonicorn/gonicorn/internal/stats"
 	"github.com/valyala/bytebufferpool"
 
 	"github.com/gonicorn/gonicorn/internal/header"
@@ -637,8 +639,14 @@ func (w *response) abandon(status int, state int32) {
 	if w.headSent {
 		w.gone = true
 		w.mu.Unlock()
+		if state == exTimedOut {
+			w.c.srv.stats.TimedOut(stats.TimeoutCut)
+		}
 		_ = w.c.gc.Wake(onAbortWake)
 		return
+	}
+	if state == exTimedOut {
+		w.c.srv.stats.TimedOut(stats.TimeoutAnswered)
 	}
 	w.headSent = true
 	w.closeConn = true

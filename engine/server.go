@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -15,14 +16,12 @@ import (
 	"github.com/panjf2000/gnet/v2"
 	"github.com/panjf2000/gnet/v2/pkg/logging"
 	"github.com/rs/zerolog"
+	"golang.org/x/sys/unix"
 
 	"github.com/gonicorn/gonicorn/internal/allow"
 	"github.com/gonicorn/gonicorn/internal/logs"
+	"github.com/gonicorn/gonicorn/internal/stats"
 	"github.com/gonicorn/gonicorn/pool"
-)
-
-var (
-	errNoPoller = errors.New("engine: event loop poller not found")
 )
 
 // Server serves one process's share of the listeners: it accepts connections, runs
@@ -32,6 +31,7 @@ type Server struct {
 	handler http.Handler
 	log     zerolog.Logger
 	access  *logs.AccessLog
+	stats   *stats.Counters
 	pool    *pool.Pool
 	client  *gnet.Client
 	date    dateCache
@@ -55,10 +55,9 @@ type Server struct {
 	draining atomic.Bool
 	stopOnce sync.Once
 	stopped  chan struct{}
-	serving  chan struct{} // closed once the accept loops run
-	acceptWG sync.WaitGroup
-	lnMu     sync.Mutex
-	lns      []*Listener
+	serving  chan struct{} // closed once the event loops accept
+	lns      []*listenerFD // the sockets the event loops accept from
+	atCap    atomic.Bool   // accepting is paused: the connection cap is reached
 
 	drainMu      sync.Mutex
 	drainWaiters map[*conn]struct{}
@@ -73,6 +72,7 @@ func New(h http.Handler, o Options) (*Server, error) {
 		handler:      h,
 		log:          o.Log,
 		access:       o.Access,
+		stats:        o.Stats,
 		stopped:      make(chan struct{}),
 		serving:      make(chan struct{}),
 		drainWaiters: make(map[*conn]struct{}),
@@ -125,14 +125,10 @@ func (s *Server) Serve(ls []*Listener) error {
 	if loops <= 0 {
 		loops = runtime.GOMAXPROCS(0)
 	}
-	// Each event loop sits in epoll_wait holding its P until the runtime's
-	// monitor takes it back, which takes up to milliseconds when the process is
-	// quiet. With no P to spare, the accept loop, handler goroutines and timers
-	// wait that long: on one CPU a connection per request ran at 12.8k req/s
-	// with a 22 ms p99; with one spare P, 21.9k req/s and 3.9 ms.
-	if runtime.GOMAXPROCS(0) < loops+1 {
-		runtime.GOMAXPROCS(loops + 1)
-	}
+	// No P to spare beside the loops: an idle event loop parks in Go's own
+	// poller (third_party/gnet, PATCHES.md) instead of blocking its thread in
+	// epoll_wait, so handlers and timers run on its P at once. A spare P made the
+	// scheduler spin on a one-core worker (a nanosleep and a futex per request).
 	cli, err := gnet.NewClient(&loopHandler{s: s},
 		gnet.WithMulticore(true),
 		gnet.WithNumEventLoop(loops),
@@ -149,110 +145,114 @@ func (s *Server) Serve(ls []*Listener) error {
 		return fmt.Errorf("engine: starting event loops: %w", err)
 	}
 	s.client = cli
-	s.lnMu.Lock()
-	s.lns = ls
-	s.lnMu.Unlock()
 	s.baseCtx = context.WithValue(context.Background(), http.ServerContextKey, (*http.Server)(nil))
-	for _, l := range ls {
-		lctx := context.WithValue(s.baseCtx, http.LocalAddrContextKey, l.Addr())
-		s.acceptWG.Add(1)
-		go s.acceptLoop(l, lctx)
+	err = s.adopt(ls)
+	if err == nil {
+		go s.clock()
+		go s.drainWatcher()
+		close(s.serving)
+		<-s.stopped
 	}
-	go s.clock()
-	go s.drainWatcher()
-	close(s.serving)
-	<-s.stopped
-	s.closeListeners()
-	s.acceptWG.Wait()
 	if err := cli.Stop(); err != nil {
 		s.log.Debug().Err(err).Msg("stopping event loops")
 	}
+	for _, l := range s.lns {
+		_ = unix.Close(l.fd)
+	}
 	s.pool.Close()
+	return err
+}
+
+// listenerFD is one listening socket as the event loops accept from it: the
+// initial gnet context of every connection accepted there.
+type listenerFD struct {
+	fd    int
+	ln    *Listener
+	lctx  context.Context // carries http.LocalAddrContextKey
+	uwsgi bool
+}
+
+// adopt hands every listener's socket to the event loops, which accept on
+// their own goroutines: no accept goroutine, no hand-off, no second registration
+// in Go's poller. Each listener's net.Listener is closed here (its socket stays
+// open in the loops, and in the master and the other workers sharing it).
+func (s *Server) adopt(ls []*Listener) error {
+	for _, l := range ls {
+		fd, err := rawListenerFD(l.Listener)
+		if err != nil {
+			return fmt.Errorf("engine: listener %s: %w", l.Spec, err)
+		}
+		lf := &listenerFD{fd: fd, ln: l, uwsgi: l.Protocol == "uwsgi",
+			lctx: context.WithValue(s.baseCtx, http.LocalAddrContextKey, l.Addr())}
+		s.lns = append(s.lns, lf)
+		if _, tcp := l.Addr().(*net.TCPAddr); tcp {
+			// Accepted sockets inherit TCP_NODELAY from the listening one: one
+			// setsockopt here instead of one per connection.
+			_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+		}
+		if ul, ok := l.Listener.(*net.UnixListener); ok {
+			ul.SetUnlinkOnClose(false) // the socket file is still served
+		}
+		_ = l.Listener.Close()
+		if err := s.client.AdoptListener(fd, lf); err != nil {
+			return fmt.Errorf("engine: listener %s: %w", l.Spec, err)
+		}
+	}
 	return nil
+}
+
+// rawListenerFD duplicates nl's socket, close-on-exec, outside Go's poller.
+func rawListenerFD(nl net.Listener) (int, error) {
+	sc, ok := nl.(syscall.Conn)
+	if !ok {
+		return -1, fmt.Errorf("%T has no file descriptor", nl)
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	fd, derr := -1, error(nil)
+	if err := rc.Control(func(s uintptr) { fd, derr = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0) }); err != nil {
+		return -1, err
+	}
+	if derr != nil {
+		return -1, os.NewSyscallError("dup", derr)
+	}
+	return fd, nil
 }
 
 // holdTime bounds how long a finished response waits for the pipelined
 // requests behind it before the clock writes it anyway.
 const holdTime = 50 * time.Millisecond
 
-// acceptDrainWindow is how long a stopping server keeps taking connections
-// already queued on its listeners.
-const acceptDrainWindow = 20 * time.Millisecond
-
-// stopAccepting ends the accept loops after they have taken every connection
-// already queued on the listeners: closing a listening socket resets the
-// connections in its backlog, and those clients did nothing wrong. (Under the
-// master the socket stays open in other processes; then the queue is simply
-// shared with them.)
+// stopAccepting takes the listeners out of the event loops after they have
+// accepted every connection already queued: a client whose connection was
+// queued did nothing wrong. The sockets stay open (in the master and the other
+// workers too) until Serve returns, so what arrives later waits in the shared
+// backlog for another process instead of being reset.
 func (s *Server) stopAccepting() {
-	s.lnMu.Lock()
-	for _, l := range s.lns {
-		if d, ok := l.Listener.(interface{ SetDeadline(time.Time) error }); ok {
-			// Not "now": Go's Accept fails an expired deadline before it tries
-			// accept(2), which would leave the queue behind.
-			_ = d.SetDeadline(time.Now().Add(acceptDrainWindow))
-		} else {
-			_ = l.Close()
-		}
+	if s.client == nil {
+		return
 	}
-	s.lnMu.Unlock()
-	done := make(chan struct{})
-	go func() { s.acceptWG.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(time.Second):
-	}
-	s.closeListeners()
-}
-
-func (s *Server) closeListeners() {
-	s.lnMu.Lock()
-	defer s.lnMu.Unlock()
-	for _, l := range s.lns {
-		_ = l.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := s.client.StopAccepting(ctx, true); err != nil {
+		s.log.Debug().Err(err).Msg("stopping accepting")
 	}
 }
 
-// acceptLoop accepts on one listener and enrolls every connection on an event loop.
-func (s *Server) acceptLoop(l *Listener, lctx context.Context) {
-	defer s.acceptWG.Done()
-	uwsgi := l.Protocol == "uwsgi"
-	maxConns := s.maxConns
-	backoff := 5 * time.Millisecond
-	for {
-		for maxConns > 0 && s.nconns.Load() >= maxConns && !s.draining.Load() {
-			// At the cap: leave new connections in the shared backlog for other workers.
-			time.Sleep(5 * time.Millisecond)
-		}
-		nc, err := l.Accept()
-		if err != nil {
-			// While draining, the listener's deadline is in the past: Accept
-			// returns queued connections first, then a timeout.
-			if s.draining.Load() || errors.Is(err, net.ErrClosed) {
-				return
-			}
-			// EMFILE and friends: log, back off, keep serving the open connections.
-			s.log.Error().Err(err).Str("listener", l.Spec).Msg("accept failed")
-			time.Sleep(backoff)
-			backoff = min(backoff*2, time.Second)
-			continue
-		}
-		backoff = 5 * time.Millisecond
-		if uwsgi && !s.uwsgiAllow.AllowAddr(nc.RemoteAddr()) {
-			s.log.Warn().Str("peer", nc.RemoteAddr().String()).Str("listener", l.Spec).
-				Msg("uwsgi peer not in --uwsgi-allow-from: connection refused")
-			_ = nc.Close()
-			continue
-		}
-		c := newConn(s, l, lctx, nc, uwsgi)
-		s.nconns.Add(1)
-		if _, err := s.client.EnrollContext(nc, c); err != nil {
-			s.nconns.Add(-1)
-			if !s.draining.Load() {
-				s.log.Error().Err(err).Msg("enrolling connection on an event loop")
-			}
-			_ = nc.Close()
-		}
+// admitted counts a new connection and pauses accepting at the cap, leaving new
+// connections in the shared backlog for other workers. It runs on a loop.
+func (s *Server) admitted() {
+	if n := s.nconns.Add(1); s.maxConns > 0 && n >= s.maxConns && s.atCap.CompareAndSwap(false, true) {
+		s.client.PauseAccepting()
+	}
+}
+
+// released uncounts a closed connection and resumes accepting below the cap.
+func (s *Server) released() {
+	if n := s.nconns.Add(-1); n < s.maxConns && s.atCap.Load() && s.atCap.CompareAndSwap(true, false) {
+		s.client.ResumeAccepting()
 	}
 }
 
@@ -334,6 +334,9 @@ func (s *Server) Healthy() bool {
 	}
 	return s.pool.Healthy()
 }
+
+// InFlight returns how many requests are being handled now.
+func (s *Server) InFlight() int64 { return s.inflight.Load() }
 
 // Served returns how many requests this server has completed.
 func (s *Server) Served() uint64 { return s.served.Load() }

@@ -13,8 +13,7 @@ import (
 // bad packet is logged and the connection closed: uWSGI has no error answer.
 func (c *conn) readPacket() (bool, gnet.Action) {
 	if c.state == stIdle {
-		c.state = stHead
-		c.setTimeout(c.srv.cfg.HeaderTimeout)
+		c.enter(stHead)
 	}
 	buf, _ := c.gc.Peek(-1)
 	n, err := uwsgi.Parse(buf, &uwsgiLimits, &c.packet)

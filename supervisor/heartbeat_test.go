@@ -59,6 +59,7 @@ func FuzzDecodeMessage(f *testing.F) {
 	f.Add(AppendMessage(nil, Message{Kind: MessageBeat, Served: 12345}))
 	f.Add([]byte("g\x01\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"))
 	f.Add([]byte{})
+	f.Add(AppendMessage(nil, Message{Kind: MessageStats, Served: 9, Stats: "\x01stats"}))
 	f.Fuzz(func(t *testing.T, rec []byte) {
 		m, err := DecodeMessage(rec)
 		if err != nil {

@@ -49,6 +49,7 @@ type worker struct {
 	// replace marks a worker that must give way to a successor (old generation,
 	// max-requests, memory); it keeps serving until the herd can spare it.
 	replace  bool
+	reason   string // why it is replaced or stopped, for the restart count (see RestartReasons)
 	state    workerState
 	deadline time.Time // retiring/aborting/killed: when to escalate
 	// toldDrain: the worker was sent DrainSignal (its readiness path answers 503).
@@ -80,7 +81,24 @@ type herd struct {
 	delaying bool
 	stopping bool
 	halted   bool // a worker failed to boot with nothing serving
+
+	// gone, when set, is told of every worker that exited, with the reason of its
+	// restart ("" when it was not replaced: a stop, TTOU, WINCH).
+	gone func(id int, restart string)
 }
+
+// Restart reasons, as the restart count labels them.
+const (
+	RestartTimeout     = "timeout"      // silent for --timeout: aborted
+	RestartCrash       = "crash"        // exited by itself, or killed by someone else
+	RestartMaxRequests = "max-requests" // served --max-requests
+	RestartMemory      = "memory"       // RSS above --max-worker-memory
+	RestartReload      = "reload"       // replaced by a new generation (HUP)
+	RestartControl     = "control"      // stopped through the control socket (worker kill)
+)
+
+// RestartReasons lists every restart reason.
+var RestartReasons = []string{RestartTimeout, RestartCrash, RestartMaxRequests, RestartMemory, RestartReload, RestartControl}
 
 func newHerd(log zerolog.Logger, sys processes, cfg config.Config, self int, jitter func(int) int) *herd {
 	return &herd{
@@ -227,7 +245,7 @@ func (h *herd) checkTimeout(w *worker, now time.Time) {
 		Dur("silent", silent.Round(time.Millisecond)).
 		Msgf("WORKER TIMEOUT (pid:%d)", w.proc.Pid())
 	h.signal(w, syscall.SIGABRT)
-	w.state, w.deadline = stateAborting, now.Add(AbortGrace)
+	w.state, w.deadline, w.reason = stateAborting, now.Add(AbortGrace), RestartTimeout
 }
 
 // checkMemory marks members whose RSS passed --max-worker-memory for replacement.
@@ -247,7 +265,7 @@ func (h *herd) checkMemory(now time.Time) {
 		}
 		h.log.Warn().Int("worker_pid", w.proc.Pid()).Int64("rss", rss).Int64("max_worker_memory", limit).
 			Msg("worker memory exceeds --max-worker-memory; recycling it")
-		w.replace = true
+		w.replace, w.reason = true, RestartMemory
 	}
 }
 
@@ -377,12 +395,12 @@ func (h *herd) onMessage(id int, m Message, now time.Time) {
 			w.ready = true
 			h.log.Info().Int("worker_pid", w.proc.Pid()).Dur("boot", now.Sub(w.startedAt).Round(time.Millisecond)).Msg("worker serving")
 		}
-	case MessageBeat:
+	case MessageBeat, MessageStats:
 		w.served = m.Served
 		if w.state == stateRunning && !w.replace && w.maxRequests > 0 && w.served >= w.maxRequests {
 			h.log.Info().Int("worker_pid", w.proc.Pid()).Uint64("served", w.served).Uint64("max_requests", w.maxRequests).
 				Msg("worker reached --max-requests; recycling it")
-			w.replace = true
+			w.replace, w.reason = true, RestartMaxRequests
 		}
 	}
 }
@@ -396,6 +414,13 @@ func (h *herd) onExit(id int, st exitStatus, now time.Time) (halt bool) {
 	}
 	delete(h.workers, id)
 	pid := w.proc.Pid()
+	if h.gone != nil {
+		reason := w.reason
+		if reason == "" && w.state == stateRunning && !h.stopping {
+			reason = RestartCrash
+		}
+		h.gone(id, reason)
+	}
 	if w.state != stateRunning {
 		h.log.Info().Int("worker_pid", pid).Str("status", st.String()).Msg("worker exited")
 		return false
@@ -427,6 +452,9 @@ func (h *herd) reload(cfg config.Config) {
 	h.crashes, h.spawnAfter = 0, time.Time{}
 	for _, w := range h.workers {
 		if w.state == stateRunning {
+			if !w.replace {
+				w.reason = RestartReload
+			}
 			w.replace = true
 		}
 	}

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/signal"
 	"slices"
+	"sync"
 	"syscall"
 	"time"
 
@@ -51,6 +53,8 @@ type Options struct {
 	Environ []string
 	// Dir is the directory a new master starts in. Default: the current directory.
 	Dir string
+	// Observer, when set, is told of every stats report and worker exit.
+	Observer Observer
 }
 
 type eventKind int
@@ -59,6 +63,7 @@ const (
 	eventMessage    eventKind = iota // a heartbeat record from a worker
 	eventExit                        // a worker exited
 	eventMasterExit                  // a new master started by USR2 exited
+	eventControl                     // a command from the control socket
 )
 
 // event is what child-watching goroutines tell the main loop.
@@ -68,6 +73,8 @@ type event struct {
 	pid    int // new master pid
 	msg    Message
 	status exitStatus
+	cmd    Command
+	reply  chan error
 }
 
 // Master supervises the workers; see the package documentation.
@@ -90,9 +97,16 @@ type Master struct {
 	child    *os.Process // new master started by USR2
 	parent   int         // old master, until this master is promoted
 
+	sigchld chan os.Signal // SIGCHLD, when this master reaps orphans (reaper.go)
+
 	announcedReady bool      // READY=1 sent for the current generation
 	closed         bool      // listeners closed
 	delayEnds      time.Time // a TERM's --shutdown-delay runs until then; zero: none
+
+	startedAt time.Time
+	statusMu  sync.Mutex
+	status    Status        // published by refreshStatus
+	statusCfg config.Config // the current generation's, published with status
 }
 
 // New prepares a master; Run starts it.
@@ -109,6 +123,7 @@ func New(o Options) (*Master, error) {
 		dir:      o.Dir,
 		pid:      os.Getpid(),
 		events:   make(chan event, 256),
+		sigchld:  make(chan os.Signal, 1),
 		done:     make(chan struct{}),
 		parent:   o.UpgradedFrom,
 		notifier: NewNotifier(o.Environ),
@@ -141,6 +156,11 @@ func New(o Options) (*Master, error) {
 		log: m.log, post: m.post,
 	}
 	m.herd = newHerd(m.log, m.launcher, o.Config, m.pid, func(n int) int { return rand.IntN(n + 1) })
+	if o.Observer != nil {
+		m.herd.gone = o.Observer.WorkerExited
+	}
+	m.startedAt = time.Now()
+	m.refreshStatus()
 	return m, nil
 }
 
@@ -158,12 +178,17 @@ func (m *Master) Run() (int, error) {
 	defer close(m.done)
 	sigs, stopSignals := notifyMasterSignals()
 	defer stopSignals()
+	reap := reapsOrphans()
+	if reap {
+		signal.Notify(m.sigchld, syscall.SIGCHLD)
+		defer signal.Stop(m.sigchld)
+		m.log.Info().Msg("running as PID 1: orphaned processes are reaped")
+	}
 
 	if path := m.opts.Config.PidFile; path != "" {
-		if m.parent != 0 {
-			path += upgradePidSuffix
-		}
-		pf, err := CreatePidFile(path, m.pid)
+		// A master started by USR2 takes PIDFILE at once: the old master moved
+		// its own to PIDFILE.oldbin before starting it (upgrade.go).
+		pf, err := createPidFileAfter(path, m.pid, m.parent)
 		if err != nil {
 			m.closeListeners()
 			return 1, err
@@ -186,6 +211,7 @@ func (m *Master) Run() (int, error) {
 		m.endDelay(now)
 		m.herd.maintain(now)
 		m.announce()
+		m.refreshStatus()
 		if m.herd.stopped(now) {
 			break
 		}
@@ -196,7 +222,12 @@ func (m *Master) Run() (int, error) {
 			}
 		case ev := <-m.events:
 			m.onEvent(ev, time.Now())
+		case <-m.sigchld:
+			m.reapOrphans()
 		case <-tick.C:
+			if reap {
+				m.reapOrphans()
+			}
 		}
 	}
 	if left := m.herd.pids(false); len(left) > 0 {
@@ -208,6 +239,20 @@ func (m *Master) Run() (int, error) {
 	}
 	m.log.Info().Msg("master stopped")
 	return 0, nil
+}
+
+// reapOrphans reaps exited children that are neither workers nor a new master.
+func (m *Master) reapOrphans() {
+	ours := map[int]bool{}
+	for _, w := range m.herd.workers {
+		ours[w.proc.Pid()] = true
+	}
+	if m.child != nil {
+		ours[m.child.Pid] = true
+	}
+	if pids := reapOrphans(func(pid int) bool { return ours[pid] }); len(pids) > 0 {
+		m.log.Debug().Ints("pids", pids).Msg("reaped orphaned processes")
+	}
 }
 
 // endDelay begins the graceful stop once a TERM's --shutdown-delay has passed.
@@ -282,6 +327,15 @@ func (m *Master) onEvent(ev event, now time.Time) {
 	switch ev.kind {
 	case eventMessage:
 		m.herd.onMessage(ev.id, ev.msg, now)
+		// A report that trails its worker's exit is dropped: the exit already
+		// folded the worker's last counters into the total.
+		if ev.msg.Kind == MessageStats && m.opts.Observer != nil && m.herd.workers[ev.id] != nil {
+			m.opts.Observer.WorkerReport(ev.id, ev.msg.Stats)
+		}
+	case eventControl:
+		err := m.onCommand(ev.cmd, now)
+		m.refreshStatus()
+		ev.reply <- err
 	case eventExit:
 		if m.herd.onExit(ev.id, ev.status, now) {
 			m.stop(false, now)
@@ -312,6 +366,12 @@ func (m *Master) reload() {
 			Msg("HUP keeps the bound listeners; a change of --bind needs a restart")
 		cfg.Bind = m.herd.cfg.Bind
 	}
+	if cfg.MetricsBind != m.herd.cfg.MetricsBind || cfg.StatsdHost != m.herd.cfg.StatsdHost ||
+		cfg.StatsdPrefix != m.herd.cfg.StatsdPrefix || cfg.ControlSocket != m.herd.cfg.ControlSocket {
+		m.log.Warn().Msg("HUP keeps --metrics-bind, --statsd-host, --statsd-prefix and --control-socket; changing them needs a restart")
+		cfg.MetricsBind, cfg.StatsdHost = m.herd.cfg.MetricsBind, m.herd.cfg.StatsdHost
+		cfg.StatsdPrefix, cfg.ControlSocket = m.herd.cfg.StatsdPrefix, m.herd.cfg.ControlSocket
+	}
 	m.log.Info().Int("workers", max(cfg.Workers, 1)).Msg("HUP: reloading; new workers start from the binary on disk")
 	m.launcher.cred = cred
 	m.herd.reload(cfg)
@@ -332,6 +392,7 @@ func (m *Master) closeListeners() {
 		return
 	}
 	m.closed = true
+	m.checkPromotion() // the old master may have left since the last turn of the loop
 	// Socket files stay while another master serves them: a new one started by
 	// USR2, or the old one while this master is not yet promoted.
 	if err := m.opts.CloseListeners(m.child == nil && m.parent == 0); err != nil {

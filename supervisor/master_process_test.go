@@ -459,13 +459,16 @@ func TestMasterUSR2UpgradeThenWINCHAndTERMWithoutFailures(t *testing.T) {
 	fm.signal(syscall.SIGUSR2)
 	var newMaster int
 	testutil.Eventually(t, 20*time.Second, func() bool {
-		b, err := os.ReadFile(fm.pidPath + ".2")
-		if err != nil {
+		pid, err := readPid(fm.pidPath)
+		if err != nil || pid == oldMaster {
 			return false
 		}
-		newMaster, _ = strconv.Atoi(strings.TrimSpace(string(b)))
-		return newMaster > 0 && len(childPids(newMaster)) == 2
-	}, "new master did not write %s.2 and start its workers", fm.pidPath)
+		newMaster = pid
+		return len(childPids(newMaster)) == 2
+	}, "new master did not take %s and start its workers", fm.pidPath)
+	if pid, err := readPid(fm.pidPath + ".oldbin"); err != nil || pid != oldMaster {
+		t.Fatalf("%s.oldbin holds %d (%v), want the old master %d", fm.pidPath, pid, err, oldMaster)
+	}
 	t.Cleanup(func() { syscall.Kill(newMaster, syscall.SIGKILL) })
 	testutil.Eventually(t, 20*time.Second, func() bool {
 		return strings.Count(fm.proc.Stderr(), `"message":"workers ready"`) >= 2
@@ -482,9 +485,9 @@ func TestMasterUSR2UpgradeThenWINCHAndTERMWithoutFailures(t *testing.T) {
 	testutil.Eventually(t, 10*time.Second, func() bool {
 		pid, err := readPid(fm.pidPath)
 		return err == nil && pid == newMaster
-	}, "pidfile did not move to the new master")
-	if _, err := os.Stat(fm.pidPath + ".2"); !os.IsNotExist(err) {
-		t.Errorf("%s.2 still there after promotion", fm.pidPath)
+	}, "pidfile does not name the new master")
+	if _, err := os.Stat(fm.pidPath + ".oldbin"); !os.IsNotExist(err) {
+		t.Errorf("%s.oldbin still there after the old master left", fm.pidPath)
 	}
 	if _, err := os.Stat(fm.unixPath); err != nil {
 		t.Errorf("the old master removed the unix socket the new one serves: %v", err)

@@ -3,6 +3,7 @@ package supervisor
 import (
 	"errors"
 	"os"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -144,5 +145,42 @@ func TestMasterSecondTERMEndsTheShutdownDelay(t *testing.T) {
 	f.wantSignals(1, DrainSignal, syscall.SIGTERM)
 	if !f.h.stopping || !m.delayEnds.IsZero() {
 		t.Fatal("a second TERM did not start the graceful stop")
+	}
+}
+
+// USR2 moves the pidfile to PIDFILE.oldbin (the new master takes PIDFILE); if the
+// new master dies, it moves back.
+func TestMasterPidFileFollowsAnUpgrade(t *testing.T) {
+	m, _ := newTestMaster(t, nil)
+	path := t.TempDir() + "/g.pid"
+	m.opts.Config.PidFile = path
+	pf, err := CreatePidFile(path, os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.pidfile = pf
+	m.movePidFile(path + oldPidSuffix)
+	self, _ := os.FindProcess(os.Getpid()) // stands in for the new master
+	m.child = self
+	if pid, err := readPid(path + ".oldbin"); err != nil || pid != os.Getpid() {
+		t.Fatalf("PIDFILE.oldbin: %d %v", pid, err)
+	}
+	// The new master may take PIDFILE even while it still names its parent.
+	if err := os.WriteFile(path, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := createPidFileAfter(path, os.Getpid()+1, os.Getpid()); err != nil {
+		t.Fatalf("new master refused its parent's pidfile: %v", err)
+	}
+	if err := os.WriteFile(path, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := createPidFileAfter(path, os.Getpid()+2, 0); err == nil {
+		t.Fatal("a second master took a live master's pidfile")
+	}
+	os.Remove(path) // the new master died and removed its pidfile
+	m.onNewMasterExit(event{kind: eventMasterExit, pid: self.Pid, status: exitStatus{code: 1}})
+	if pid, err := readPid(path); err != nil || pid != os.Getpid() {
+		t.Fatalf("PIDFILE after the new master died: %d %v", pid, err)
 	}
 }

@@ -29,11 +29,24 @@ func CreatePidFile(path string, pid int) (*PidFile, error) {
 	return &PidFile{path: path, pid: pid}, nil
 }
 
+// createPidFileAfter is CreatePidFile for a master started by USR2 from the
+// master parent (0: none): the file may still name that old master, which is
+// handing it over, but no other live process.
+func createPidFileAfter(path string, pid, parent int) (*PidFile, error) {
+	if old, err := readPid(path); err == nil && parent != 0 && old == parent {
+		if err := writeAtomic(path, []byte(strconv.Itoa(pid)+"\n")); err != nil {
+			return nil, fmt.Errorf("pidfile %s: %w", path, err)
+		}
+		return &PidFile{path: path, pid: pid}, nil
+	}
+	return CreatePidFile(path, pid)
+}
+
 // Path is where the pid is written now.
 func (p *PidFile) Path() string { return p.path }
 
-// Rename moves the pidfile to path (an upgraded master taking over PIDFILE from
-// PIDFILE.2).
+// Rename moves the pidfile to path (the old master of a USR2 upgrade moving to
+// PIDFILE.oldbin, and back if the new master dies).
 func (p *PidFile) Rename(path string) error {
 	if err := os.Rename(p.path, path); err != nil {
 		return fmt.Errorf("move pidfile %s to %s: %w", p.path, path, err)

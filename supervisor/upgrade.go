@@ -5,15 +5,16 @@ import (
 	"os"
 )
 
-// A binary upgrade, as Gunicorn does it: USR2 starts a new master from the binary on
-// disk, which inherits the listeners (fds from 3, described in its environment),
-// writes PIDFILE.2 and starts its own workers beside the old ones. The operator then
-// sends WINCH to the old master (its workers stop gracefully) and TERM (it exits
-// without removing unix socket files the new master still serves). The new master
-// notices that its parent changed, and moves PIDFILE.2 to PIDFILE.
+// A binary upgrade, as Gunicorn does it: USR2 moves this master's pidfile to
+// PIDFILE.oldbin and starts a new master from the binary on disk, which inherits
+// the listeners (fds from 3, described in its environment), writes PIDFILE at once
+// and starts its own workers beside the old ones. The operator then sends WINCH to
+// the old master (its workers stop gracefully) and TERM (it exits, removing
+// PIDFILE.oldbin but not the unix socket files the new master still serves). Should
+// the new master die first, PIDFILE.oldbin moves back to PIDFILE.
 
-// upgradePidSuffix is appended to the pidfile of a master that is not yet promoted.
-const upgradePidSuffix = ".2"
+// oldPidSuffix is appended to the pidfile of a master that started a new one.
+const oldPidSuffix = ".oldbin"
 
 // startNewMaster execs the binary on disk as a new master inheriting the listeners.
 // Its exit is posted as an eventMasterExit.
@@ -42,9 +43,11 @@ func (m *Master) onUpgradeSignal() {
 	case m.herd.stopping:
 		return
 	}
+	m.movePidFile(m.opts.Config.PidFile + oldPidSuffix)
 	p, err := m.startNewMaster()
 	if err != nil {
 		m.log.Error().Err(err).Msg("USR2: cannot start a new master")
+		m.movePidFile(m.opts.Config.PidFile)
 		return
 	}
 	m.child = p
@@ -70,25 +73,33 @@ func (m *Master) onNewMasterExit(ev event) {
 	}
 	m.child = nil
 	m.log.Warn().Int("new_master", ev.pid).Str("status", ev.status.String()).Msg("the new master exited")
+	if !m.herd.stopping {
+		m.movePidFile(m.opts.Config.PidFile)
+	}
 	if !m.herd.stopping && m.herd.target == 0 {
 		m.log.Warn().Msg("restarting this master's workers")
 		m.herd.restoreTarget()
 	}
 }
 
-// checkPromotion moves PIDFILE.2 to PIDFILE once the old master is gone (this master
-// was re-parented).
+// movePidFile moves this master's pidfile to path, if it has one.
+func (m *Master) movePidFile(path string) {
+	if m.pidfile == nil || m.pidfile.Path() == path {
+		return
+	}
+	if err := m.pidfile.Rename(path); err != nil {
+		m.log.Error().Err(err).Msg("pidfile")
+	}
+}
+
+// checkPromotion notices that the old master is gone (this master was re-parented)
+// and tells systemd which pid is the service's main process now.
 func (m *Master) checkPromotion() {
 	if m.parent == 0 || os.Getppid() == m.parent {
 		return
 	}
 	m.log.Info().Int("old_master", m.parent).Msg("the old master is gone; this master is promoted")
 	m.parent = 0
-	if m.pidfile != nil {
-		if err := m.pidfile.Rename(m.opts.Config.PidFile); err != nil {
-			m.log.Error().Err(err).Msg("promotion")
-		}
-	}
 	if err := m.notifier.Notify(fmt.Sprintf("MAINPID=%d", m.pid)); err != nil {
 		m.log.Warn().Err(err).Msg("sd_notify")
 	}

@@ -18,6 +18,8 @@ type Summary struct {
 	NginxCPUPerReq   float64
 	LoadCPUPerReq    float64
 	P50, P99         float64
+	// CPUMin and CPUMax are the extremes of CPUPerReq over the runs.
+	CPUMin, CPUMax float64
 }
 
 // Summaries returns the median of every scenario/server's passing runs, in the
@@ -60,6 +62,12 @@ func (r *Report) Summaries() []Summary {
 			s.LoadCPUPerReq = med(func(x Result) float64 { return x.LoadCPUPerReq })
 			s.P50 = med(func(x Result) float64 { return x.P50 })
 			s.P99 = med(func(x Result) float64 { return x.P99 })
+			for i, x := range runs {
+				if i == 0 || x.CPUPerReq < s.CPUMin {
+					s.CPUMin = x.CPUPerReq
+				}
+				s.CPUMax = max(s.CPUMax, x.CPUPerReq)
+			}
 			out = append(out, s)
 		}
 	}
@@ -216,7 +224,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		if sc.Nginx != "" {
 			b.WriteString(" nginx CPU µs/req |")
 		}
-		b.WriteString(" p50 | p99 | load CPU µs/req | runs |\n|---|--:|--:|--:|--:|")
+		b.WriteString(" p50 | p99 | load CPU µs/req | runs (CPU µs/req range) |\n|---|--:|--:|--:|--:|")
 		if sc.Nginx != "" {
 			b.WriteString("--:|")
 		}
@@ -241,6 +249,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 				fmt.Fprintf(&b, " %.2f |", s.NginxCPUPerReq)
 			}
 			runs := fmt.Sprint(s.Runs)
+			if s.Runs > 1 {
+				runs += fmt.Sprintf(" (%.1f–%.1f)", s.CPUMin, s.CPUMax)
+			}
 			if s.Failed > 0 {
 				runs += fmt.Sprintf(" (+%d failed)", s.Failed)
 			}
@@ -398,6 +409,86 @@ func (r *Report) WriteBenchLines(w io.Writer) error {
 			fmt.Fprintf(&b, "\t%8.0f p99-µs", x.P99)
 		}
 		fmt.Fprintf(&b, "\t%8.2f gen-cpu-µs/req\n", x.LoadCPUPerReq)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteSummary writes the short table the README shows: one row per comparison,
+// gonicorn beside its peer from the same run, with issue 9's target.
+func (r *Report) WriteSummary(w io.Writer) error {
+	ss := r.Summaries()
+	targets := map[string]Target{}
+	for _, t := range r.Targets() {
+		targets[t.Name] = t
+	}
+	verdict := func(name string) string {
+		if name == "moonshot" {
+			g, ok1 := find(ss, "keepalive", Gonicorn)
+			f, ok2 := find(ss, "keepalive", FastHTTP)
+			if !ok1 || !ok2 {
+				return ""
+			}
+			if g.CPUPerReq <= f.CPUPerReq {
+				return "moonshot, CPU/req ≤ fasthttp's: met"
+			}
+			return "moonshot, CPU/req ≤ fasthttp's: not met"
+		}
+		t, ok := targets[name]
+		switch {
+		case !ok || !t.Known:
+			return ""
+		case t.Met:
+			return t.Goal + ": met"
+		}
+		return t.Goal + ": **not met**"
+	}
+	var b strings.Builder
+	b.WriteString("| path | gonicorn | peer (same run) | gonicorn/peer req/s | gonicorn/peer CPU per request | target (issue 9) |\n|---|--:|--:|--:|--:|---|\n")
+	row := func(label, sc, peer, target string) {
+		g, ok1 := find(ss, sc, Gonicorn)
+		p, ok2 := find(ss, sc, peer)
+		if !ok1 || !ok2 {
+			return
+		}
+		cell := func(s Summary) string {
+			c := fmt.Sprintf("%s req/s, %.1f µs", thousands(s.ReqPerSec), s.CPUPerReq)
+			if s.P99 > 0 {
+				c += ", p99 " + usText(s.P99)
+			}
+			return c
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s: %s | %.2fx | %.2fx | %s |\n", label, cell(g), serverNames[peer], cell(p),
+			g.ReqPerSec/p.ReqPerSec, g.CPUPerReq/p.CPUPerReq, verdict(target))
+	}
+	row("keep-alive, `wrk -c64`", "keepalive", NetHTTP, "keep-alive, wrk -c64")
+	row("keep-alive, `wrk -c64`", "keepalive", FastHTTP, "moonshot")
+	row("pipelined 16 deep, `wrk -c64`", "pipelined", NetHTTP, "pipelined 16 deep")
+	row("pipelined 16 deep, `wrk -c64`", "pipelined", FastHTTP, "")
+	row("new connection per request, `wrk -c64`", "close", NetHTTP, "new connection per request")
+	row("h2c, `h2load -c16 -m32`", "h2c", NetHTTPH2C, "h2c")
+	row("nginx `uwsgi_pass` TCP, `wrk -c32`", "uwsgi-tcp", UWSGI, "nginx uwsgi_pass tcp")
+	row("nginx `uwsgi_pass` unix, `wrk -c32`", "uwsgi-unix", UWSGI, "nginx uwsgi_pass unix")
+	row("nginx `proxy_pass` keepalive, `wrk -c32`", "proxy", NetHTTP, "")
+	for _, mode := range []string{"uwsgi-tcp", "uwsgi-unix"} {
+		var g, u *Syscalls
+		for i := range r.Syscalls {
+			s := &r.Syscalls[i]
+			if s.Scenario == "syscalls-"+mode && s.Err == "" {
+				if s.Server == Gonicorn {
+					g = s
+				} else if s.Server == UWSGI {
+					u = s
+				}
+			}
+		}
+		if g == nil || u == nil {
+			continue
+		}
+		gt, gf := perRequest(*g, "")
+		ut, _ := perRequest(*u, "")
+		fmt.Fprintf(&b, "| system calls per `uwsgi_pass` request (%s, strace) | %.1f (futex + nanosleep %.1f) | uWSGI: %.1f | | | %s |\n",
+			strings.TrimPrefix(mode, "uwsgi-"), gt, gf, ut, verdict("system calls per uwsgi request ("+mode+")"))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -186,6 +186,12 @@ func (c *Config) Run() (*Report, error) {
 		c.Log = io.Discard
 	}
 	rep := &Report{Start: time.Now().UTC(), Config: c.describe()}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		f := strings.Fields(string(b))
+		if len(f) >= 3 {
+			rep.Config += ", load average before " + strings.Join(f[:3], " ")
+		}
+	}
 	for _, sc := range Scenarios {
 		if c.anySelected(sc) {
 			rep.Scenarios = append(rep.Scenarios, sc)

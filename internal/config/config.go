@@ -141,6 +141,20 @@ type Config struct {
 	// Env sets KEY=VALUE pairs in the environment of master and workers (-e/--env).
 	Env []string
 
+	// MetricsBind is the HOST:PORT where the master serves Prometheus metrics at
+	// /metrics (--metrics-bind). Default "": off.
+	MetricsBind string
+	// StatsdHost is where the master pushes statsd metrics with Gunicorn's names
+	// (--statsd-host): HOST:PORT over UDP, or unix:PATH for a datagram socket.
+	// Default "": off.
+	StatsdHost string
+	// StatsdPrefix is put before every statsd metric name, with a dot
+	// (--statsd-prefix). Default "".
+	StatsdPrefix string
+	// ControlSocket is the path of the master's control socket, mode 0600, which
+	// `gonicorn ctl` talks to (--control-socket). Default "": off.
+	ControlSocket string
+
 	// ConfigFile is the configuration file read before the flags (-c/--config).
 	ConfigFile string
 	// CheckConfig validates the configuration and exits 0 or 1 (--check-config).
@@ -189,4 +203,10 @@ func Default() Config {
 		ErrorLogFile:              "-",
 		LogLevel:                  "info",
 	}
+}
+
+// Counting reports whether workers count what they serve for the master: when
+// metrics, statsd or the control socket are on.
+func (c *Config) Counting() bool {
+	return c.MetricsBind != "" || c.StatsdHost != "" || c.ControlSocket != ""
 }

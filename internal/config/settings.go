@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"math"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -211,6 +212,7 @@ const (
 	sectionPeers      = "Trusted peers"
 	sectionLogging    = "Logging"
 	sectionProcess    = "Process"
+	sectionOps        = "Metrics and control"
 	helpFlag          = "help"
 	versionFlag       = "version"
 )
@@ -230,7 +232,7 @@ var settings = []*setting{
 		func(c *Config) *bool { return &c.PrintConfig }),
 
 	listSetting(setting{flag: "bind", short: 'b', names: []string{"bind"}, metavar: "ADDRESS", section: sectionSocket,
-		help:  "listen on HOST:PORT, [V6]:PORT, unix:PATH, fd://FD, uwsgi://HOST:PORT, uwsgi+unix:PATH; repeatable",
+		help:  "listen on HOST:PORT, [V6]:PORT, unix:PATH, fd://FD, uwsgi://HOST:PORT, uwsgi+unix:PATH, uwsgi+fd://FD; repeatable",
 		deflt: "127.0.0.1:8000, or 0.0.0.0:$PORT when PORT is set",
 		item: func(v string) error {
 			_, _, _, err := SplitBind(v, "http")
@@ -461,6 +463,50 @@ var settings = []*setting{
 		help: "set an environment variable in master and workers; repeatable", deflt: "none",
 		item: checkEnvItem},
 		func(c *Config) *[]string { return &c.Env }),
+
+	stringSetting(setting{flag: "metrics-bind", names: []string{"metrics_bind"}, metavar: "HOST:PORT", section: sectionOps,
+		help: "serve Prometheus metrics of every worker at http://HOST:PORT/metrics from the master", deflt: "off",
+		check: func(c *Config) error { return checkHostPort(c.MetricsBind) }},
+		func(c *Config) *string { return &c.MetricsBind }),
+	stringSetting(setting{flag: "statsd-host", names: []string{"statsd_host"}, metavar: "HOST:PORT", section: sectionOps,
+		help: "push statsd metrics (Gunicorn's names) to HOST:PORT over UDP, or to unix:PATH", deflt: "off",
+		check: func(c *Config) error { return checkStatsdHost(c.StatsdHost) }},
+		func(c *Config) *string { return &c.StatsdHost }),
+	stringSetting(setting{flag: "statsd-prefix", names: []string{"statsd_prefix"}, metavar: "PREFIX", section: sectionOps,
+		help: "prefix of every statsd metric name (a dot is added)", deflt: "none"},
+		func(c *Config) *string { return &c.StatsdPrefix }),
+	stringSetting(setting{flag: "control-socket", names: []string{"control_socket"}, metavar: "PATH", section: sectionOps,
+		help: "unix socket (mode 0600) where the master answers `gonicorn ctl`", deflt: "off"},
+		func(c *Config) *string { return &c.ControlSocket }),
+}
+
+// checkHostPort accepts "" (off) or HOST:PORT with a numeric port.
+func checkHostPort(v string) error {
+	if v == "" {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return errors.New("must be HOST:PORT")
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return errors.New("port must be a number in 0..65535")
+	}
+	if strings.ContainsAny(host, " /") {
+		return errors.New("host must be a name or an IP address")
+	}
+	return nil
+}
+
+// checkStatsdHost accepts "" (off), unix:PATH or HOST:PORT.
+func checkStatsdHost(v string) error {
+	if path, ok := strings.CutPrefix(v, "unix:"); ok {
+		if path == "" {
+			return errors.New("unix: needs a path")
+		}
+		return nil
+	}
+	return checkHostPort(v)
 }
 
 func checkBindList(items []string) error {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/rs/zerolog"
 	"golang.org/x/sys/unix"
+
+	"github.com/gonicorn/gonicorn/internal/config"
 )
 
 // adoptFD turns an inherited listening socket (fd://N) into a net.Listener. The
@@ -49,9 +51,11 @@ const sdListenFDsStart = 3
 
 // systemdListeners adopts the sockets of systemd socket activation when LISTEN_PID
 // names this process. ok is false when there is no activation for this process.
-// Sockets whose LISTEN_FDNAMES name is "uwsgi" or "http" speak that; others speak
-// defaultProto.
-func systemdListeners(defaultProto string, log zerolog.Logger) (ls []*Listener, ok bool, err error) {
+// Each socket speaks, in this order of precedence: the protocol a bind spec names
+// for its descriptor (-b uwsgi+fd://4, -b http+fd://3), its LISTEN_FDNAMES name
+// when that is "uwsgi" or "http" (FileDescriptorName= in the .socket unit), else
+// cfg.Protocol. Bind specs that are not fd:// are not bound: systemd owns the sockets.
+func systemdListeners(cfg *config.Config, log zerolog.Logger) (ls []*Listener, ok bool, err error) {
 	pid, err1 := strconv.Atoi(os.Getenv("LISTEN_PID"))
 	n, err2 := strconv.Atoi(os.Getenv("LISTEN_FDS"))
 	if err1 != nil || err2 != nil || pid != os.Getpid() || n <= 0 {
@@ -61,6 +65,7 @@ func systemdListeners(defaultProto string, log zerolog.Logger) (ls []*Listener, 
 	for _, v := range []string{"LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"} {
 		os.Unsetenv(v)
 	}
+	explicit := explicitFDProtocols(cfg.Bind)
 	for i := 0; i < n; i++ {
 		fd := sdListenFDsStart + i
 		spec := "fd://" + strconv.Itoa(fd)
@@ -69,14 +74,36 @@ func systemdListeners(defaultProto string, log zerolog.Logger) (ls []*Listener, 
 			_ = Close(ls)
 			return nil, true, fmt.Errorf("systemd socket activation: %w", err)
 		}
-		proto := defaultProto
-		if i < len(names) && (names[i] == "uwsgi" || names[i] == "http") {
+		proto := cfg.Protocol
+		if p, ok := explicit[fd]; ok {
+			proto = p
+		} else if i < len(names) && (names[i] == "uwsgi" || names[i] == "http") {
 			proto = names[i]
 		}
 		ls = append(ls, &Listener{Listener: nl, Protocol: proto, Spec: spec})
 	}
 	log.Info().Int("sockets", n).Msg("using systemd socket activation")
 	return ls, true, nil
+}
+
+// explicitFDProtocols maps the descriptors that bind specs name with a protocol
+// prefix (uwsgi+fd://N, http+fd://N) to that protocol.
+func explicitFDProtocols(binds []string) map[int]string {
+	out := map[int]string{}
+	for _, spec := range binds {
+		s := strings.TrimSpace(spec)
+		if !strings.HasPrefix(s, "uwsgi+fd://") && !strings.HasPrefix(s, "http+fd://") {
+			continue
+		}
+		network, address, proto, err := config.SplitBind(s, "http")
+		if err != nil || network != "fd" {
+			continue
+		}
+		if fd, err := strconv.Atoi(address); err == nil {
+			out[fd] = proto
+		}
+	}
+	return out
 }
 
 // Files returns a duplicate *os.File of each listener's socket, in order, for passing

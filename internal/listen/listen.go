@@ -99,7 +99,7 @@ type binder struct {
 }
 
 func (b *binder) bindAll() ([]*Listener, error) {
-	if ls, ok, err := systemdListeners(b.cfg.Protocol, b.log); ok || err != nil {
+	if ls, ok, err := systemdListeners(b.cfg, b.log); ok || err != nil {
 		return ls, err
 	}
 	var ls []*Listener

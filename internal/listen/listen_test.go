@@ -612,6 +612,51 @@ func TestSystemdSocketActivation(t *testing.T) {
 	waitChild(t, cmd, &stderr)
 }
 
+// Bind specs give the activated sockets their protocols (uwsgi+fd://N wins over
+// LISTEN_FDNAMES, which wins over --protocol), as they do without systemd.
+func TestSystemdSocketActivationWithMixedProtocols(t *testing.T) {
+	cases := []struct {
+		name, bind, fdnames string
+		want                [3]string
+	}{
+		{"bind prefixes", "fd://3,uwsgi+fd://4", "", [3]string{"http fd://3", "uwsgi fd://4", "http fd://5"}},
+		{"fd names", "", "uwsgi:http:uwsgi", [3]string{"uwsgi fd://3", "http fd://4", "uwsgi fd://5"}},
+		{"a prefix wins over a name", "http+fd://3,fd://4", "uwsgi:uwsgi:web", [3]string{"http fd://3", "uwsgi fd://4", "http fd://5"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var lns []net.Listener
+			var files []*os.File
+			for i := 0; i < 3; i++ {
+				l, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer l.Close()
+				lns = append(lns, l)
+				files = append(files, os.NewFile(uintptr(rawDup(t, l)), "sd"))
+			}
+			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(), childModeEnv+"=systemd", "LISTEN_FDS=3", "LISTEN_FDNAMES="+tc.fdnames, "CHILD_BIND="+tc.bind)
+			cmd.ExtraFiles = files
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range files {
+				f.Close()
+			}
+			for i, l := range lns {
+				if got := readGreeting(t, "tcp", l.Addr().String()); got != tc.want[i] {
+					t.Errorf("socket %d: %q, want %q", i, got, tc.want[i])
+				}
+			}
+			waitChild(t, cmd, &stderr)
+		})
+	}
+}
+
 func TestSystemdActivationForAnotherProcessIsIgnored(t *testing.T) {
 	t.Setenv("LISTEN_PID", strconv.Itoa(os.Getpid()+1))
 	t.Setenv("LISTEN_FDS", "1")

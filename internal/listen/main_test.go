@@ -39,6 +39,9 @@ func TestMain(m *testing.M) {
 			os.Setenv("LISTEN_PID", strconv.Itoa(os.Getpid()))
 			cfg := config.Default()
 			cfg.Bind = []string{"unix:/nonexistent-dir/must-not-be-bound.sock"}
+			if b := os.Getenv("CHILD_BIND"); b != "" {
+				cfg.Bind = append(cfg.Bind, strings.Split(b, ",")...)
+			}
 			ls, err := Bind(&cfg, zerolog.Nop())
 			if err == nil && (os.Getenv("LISTEN_FDS") != "" || os.Getenv("LISTEN_PID") != "") {
 				err = fmt.Errorf("LISTEN_* still in the environment")

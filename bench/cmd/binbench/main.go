@@ -43,7 +43,7 @@ func main() {
 	var (
 		gonicorn = flag.String("gonicorn", env("GONICORN_BIN", "bin/gonicorn"), "gonicorn binary (the demo app)")
 		peer     = flag.String("peer", env("PEERSERVER_BIN", "bin/peerserver"), "bench/peers/cmd/peerserver binary")
-		out      = flag.String("out", env("BENCH_OUT", "bench/results/tmp"), "directory for binary.md, binary.json and raw-binary.txt; empty: none")
+		out      = flag.String("out", env("BENCH_OUT", "bench/results/tmp"), "directory for binary.md, binary-summary.md, binary.json and raw-binary.txt; empty: none")
 		duration = flag.Duration("duration", dur, "length of each measured run ($GONICORN_BENCH_DURATION)")
 		warmup   = flag.Duration("warmup", warm, "warm-up before each measured run, 0 for none ($BENCH_WARMUP)")
 		rounds   = flag.Int("rounds", envInt("BENCH_ROUNDS", 3), "runs of each scenario; tables show medians ($BENCH_ROUNDS)")
@@ -55,8 +55,16 @@ func main() {
 		lockWait = flag.Duration("lock-wait", 15*time.Minute, "how long to wait for the lock")
 		list     = flag.Bool("list", false, "list the scenarios and servers, and exit")
 		held     = flag.Bool("lock-held", false, "exit 0 if an ancestor process holds the -lock file, 1 if not")
+		render   = flag.String("render", "", "write the tables of this binary.json again (into -out) instead of running")
 	)
 	flag.Parse()
+	if *render != "" {
+		if err := rerender(*render, *out); err != nil {
+			fmt.Fprintln(os.Stderr, "binbench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *held {
 		if *lock != "" && binbench.AncestorHolds(*lock) {
 			return
@@ -108,6 +116,31 @@ func run(c *binbench.Config, gonicorn, peer, out, lock string, lockWait time.Dur
 	if err != nil {
 		return err
 	}
+	if err := write(rep, out); err != nil {
+		return err
+	}
+	if rep.Failed() {
+		return fmt.Errorf("some runs failed (see the tables)")
+	}
+	return nil
+}
+
+// rerender reads a binary.json and writes its tables again.
+func rerender(path, out string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var rep binbench.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return write(&rep, out)
+}
+
+// write prints the markdown and, with out, writes binary.md, binary-summary.md,
+// binary.json and raw-binary.txt there.
+func write(rep *binbench.Report, out string) error {
 	var md strings.Builder
 	if err := rep.WriteMarkdown(&md); err != nil {
 		return err
@@ -118,19 +151,18 @@ func run(c *binbench.Config, gonicorn, peer, out, lock string, lockWait time.Dur
 			return err
 		}
 		js, _ := json.MarshalIndent(rep, "", "  ")
-		var lines strings.Builder
+		var lines, summary strings.Builder
 		rep.WriteBenchLines(&lines)
+		rep.WriteSummary(&summary)
 		for name, data := range map[string][]byte{
 			"binary.md": []byte(md.String()), "binary.json": append(js, '\n'), "raw-binary.txt": []byte(lines.String()),
+			"binary-summary.md": []byte(summary.String()),
 		} {
 			if err := os.WriteFile(filepath.Join(out, name), data, 0o644); err != nil {
 				return err
 			}
 		}
 		fmt.Fprintf(os.Stderr, "binbench: wrote %s\n", filepath.Join(out, "binary.md"))
-	}
-	if rep.Failed() {
-		return fmt.Errorf("some runs failed (see the tables)")
 	}
 	return nil
 }

@@ -1,0 +1,78 @@
+package binbench
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+)
+
+// testdata/binary.json is a real run's report (make bench on the 2-core machine).
+func loadReport(t *testing.T) *Report {
+	t.Helper()
+	b, err := os.ReadFile("testdata/binary.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	return &r
+}
+
+func TestSummariesAreMediansOfPassingRuns(t *testing.T) {
+	r := loadReport(t)
+	r.Results = append(r.Results, Result{Scenario: "keepalive", Server: Gonicorn, Round: 4, Err: "wrk: boom"})
+	s, ok := find(r.Summaries(), "keepalive", Gonicorn)
+	if !ok || s.Runs != 3 || s.Failed != 1 || s.FirstErr != "wrk: boom" {
+		t.Fatalf("summary %+v", s)
+	}
+	var cpus []float64
+	for _, x := range r.Results {
+		if x.Scenario == "keepalive" && x.Server == Gonicorn && x.Err == "" {
+			cpus = append(cpus, x.CPUPerReq)
+		}
+	}
+	if s.CPUPerReq != median(cpus) || s.CPUMin > s.CPUPerReq || s.CPUMax < s.CPUPerReq {
+		t.Errorf("CPU %v (%v–%v), runs %v", s.CPUPerReq, s.CPUMin, s.CPUMax, cpus)
+	}
+	if !r.Failed() {
+		t.Error("a failed run does not fail the report")
+	}
+}
+
+func TestTargetsAndTables(t *testing.T) {
+	r := loadReport(t)
+	got := map[string]Target{}
+	for _, tg := range r.Targets() {
+		got[tg.Name] = tg
+	}
+	// In this run: uwsgi_pass 79.6 vs 30.6 µs/req, 32.6 syscalls; h2c 3.09x.
+	for name, met := range map[string]bool{
+		"nginx uwsgi_pass tcp":                       false,
+		"system calls per uwsgi request (uwsgi-tcp)": false,
+		"h2c": false,
+	} {
+		if tg, ok := got[name]; !ok || !tg.Known || tg.Met != met {
+			t.Errorf("%s: %+v, want known, met=%v", name, tg, met)
+		}
+	}
+	var md, sum strings.Builder
+	if err := r.WriteMarkdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WriteSummary(&sum); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| uWSGI 2.0 + Python | 4,669 | 1.00x | 30.60 |", "| **total** | **32.62** | **5.01** |"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md.String())
+		}
+	}
+	for _, want := range []string{"nginx `uwsgi_pass` TCP", "uWSGI 2.0 + Python: 4,669 req/s, 30.6 µs", "| 2.60x |", "system calls per `uwsgi_pass` request (tcp, strace) | 32.6"} {
+		if !strings.Contains(sum.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, sum.String())
+		}
+	}
+}

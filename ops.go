@@ -1,0 +1,111 @@
+package gonicorn
+
+import (
+	"os"
+
+	"github.com/rs/zerolog"
+
+	"github.com/gonicorn/gonicorn/internal/config"
+	"github.com/gonicorn/gonicorn/internal/control"
+	"github.com/gonicorn/gonicorn/internal/listen"
+	"github.com/gonicorn/gonicorn/internal/metrics"
+	"github.com/gonicorn/gonicorn/supervisor"
+)
+
+// ops is the master's observability and control: the Hub that adds up the
+// workers' reports, the /metrics server and the statsd push. The zero value (all
+// off) is valid.
+type ops struct {
+	cfg       *config.Config
+	log       zerolog.Logger
+	listeners []metrics.Listener
+	hub       *metrics.Hub
+	metrics   *metrics.Server
+	statsd    *metrics.Statsd
+	control   *control.Server
+	stop      chan struct{}
+}
+
+// startOps starts what cfg asks for. It runs before the master supervises, so
+// that a bad --metrics-bind fails the start rather than a later scrape.
+func startOps(cfg *config.Config, lns []*listen.Listener, files []*os.File, log zerolog.Logger) (*ops, error) {
+	o := &ops{cfg: cfg, log: log, stop: make(chan struct{})}
+	if !cfg.Counting() {
+		return o, nil
+	}
+	o.hub = metrics.NewHub(log)
+	for i, l := range lns {
+		o.listeners = append(o.listeners, metrics.Listener{Spec: l.Spec, Protocol: l.Protocol, Addr: l.Addr().String(), File: files[i]})
+	}
+	if cfg.MetricsBind != "" {
+		reg, err := metrics.Registry(metrics.NewCollector(o.hub, o.listeners))
+		if err != nil {
+			return nil, err
+		}
+		if o.metrics, err = metrics.Listen(cfg.MetricsBind, reg, log); err != nil {
+			return nil, err
+		}
+		go o.metrics.Serve()
+		log.Info().Str("listen", o.metrics.Addr().String()).Msg("serving Prometheus metrics at /metrics")
+	}
+	if cfg.StatsdHost != "" {
+		s, err := metrics.DialStatsd(cfg.StatsdHost, cfg.StatsdPrefix, o.hub, log)
+		if err != nil {
+			o.close()
+			return nil, err
+		}
+		o.statsd = s
+		go s.Run(o.stop, metrics.StatsdInterval)
+		log.Info().Str("statsd", cfg.StatsdHost).Msg("pushing statsd metrics")
+	}
+	return o, nil
+}
+
+// observer is the supervisor's Observer, nil when nothing counts.
+func (o *ops) observer() supervisor.Observer {
+	if o.hub == nil {
+		return nil
+	}
+	return o.hub
+}
+
+// attach gives the ops the master, before it runs, and opens the control
+// socket, which needs it. upgraded: the master was started by USR2 and takes the
+// control socket over from the old one.
+func (o *ops) attach(m *supervisor.Master, upgraded bool) error {
+	if o.hub == nil {
+		return nil
+	}
+	o.hub.SetStatus(m.Status)
+	if o.cfg.ControlSocket == "" {
+		return nil
+	}
+	c, err := control.Listen(o.cfg.ControlSocket, upgraded, m, o.hub, o.listeners, o.log)
+	if err != nil {
+		return err
+	}
+	o.control = c
+	go c.Serve()
+	o.log.Info().Str("control_socket", o.cfg.ControlSocket).Msg("answering gonicorn ctl")
+	return nil
+}
+
+// close stops everything started; a last statsd push sends what the final
+// reports added.
+func (o *ops) close() {
+	select {
+	case <-o.stop:
+		return
+	default:
+		close(o.stop)
+	}
+	if o.control != nil {
+		o.control.Close()
+	}
+	if o.statsd != nil {
+		o.statsd.Close()
+	}
+	if o.metrics != nil {
+		o.metrics.Close()
+	}
+}

@@ -1,0 +1,289 @@
+// Copyright (c) 2026 The gonicorn authors. Licensed under the Apache License,
+// Version 2.0, as the rest of gnet.
+
+//go:build linux
+
+package gnet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/panjf2000/gnet/v2/pkg/queue"
+	"github.com/panjf2000/gnet/v2/pkg/socket"
+)
+
+// adoptedListener is a listening socket given to Client.AdoptListener. Every
+// event loop holds its own *listener for it, pointing here.
+type adoptedListener struct {
+	ctx     any  // initial Context of every accepted connection
+	armed   bool // registered in this loop's poller (per loop: see listenerFor)
+	backoff bool // accepting is suspended after a resource error (per loop)
+	closed  bool // removed from this loop for good
+}
+
+// acceptPause is an event loop's accepting state for adopted listeners.
+type acceptPause struct {
+	paused  bool // PauseAccepting is in effect
+	stopped bool // StopAccepting ran: never accept again
+}
+
+func (el *eventloop) acceptState() *acceptPause { return &el.accepting }
+
+// AdoptListener makes every event loop of cli accept connections from fd, a
+// bound and listening TCP or unix stream socket that stays the caller's: gnet
+// never closes it, so other processes sharing it keep their queue. Each loop
+// registers fd in its own poller (EPOLLEXCLUSIVE: one waiting loop is woken per
+// connection) and accepts non-blocking on its own goroutine: no goroutine or
+// thread hand-off per connection. Every connection accepted starts with ctx as
+// its Context; OnOpen may replace it. The socket is made non-blocking. Call it
+// after Start; it returns once every loop has registered the socket.
+func (cli *Client) AdoptListener(fd int, ctx any) error {
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return os.NewSyscallError("getsockname", err)
+	}
+	network := ""
+	switch sa.(type) {
+	case *unix.SockaddrInet4, *unix.SockaddrInet6:
+		network = "tcp"
+	case *unix.SockaddrUnix:
+		network = "unix"
+	default:
+		return fmt.Errorf("gnet: adopting fd %d: not a TCP or unix socket", fd)
+	}
+	if typ, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE); err != nil || typ != unix.SOCK_STREAM {
+		return fmt.Errorf("gnet: adopting fd %d: not a stream socket", fd)
+	}
+	if on, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ACCEPTCONN); err != nil || on == 0 {
+		return fmt.Errorf("gnet: adopting fd %d: socket does not listen", fd)
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		return os.NewSyscallError("fcntl", err)
+	}
+	addr := socket.SockaddrToTCPOrUnixAddr(sa)
+	return cli.eng.onEveryLoop(func(el *eventloop) error {
+		if _, dup := el.listeners[fd]; dup {
+			return fmt.Errorf("gnet: fd %d is adopted already", fd)
+		}
+		ln := &listener{fd: fd, addr: addr, network: network, adopted: &adoptedListener{ctx: ctx}}
+		ln.packPollAttachment(el.accept)
+		el.listeners[fd] = ln
+		return el.armListeners()
+	})
+}
+
+// PauseAccepting stops every loop accepting from adopted listeners until
+// ResumeAccepting: new connections wait in the shared backlog, for this
+// process later or for another process now. It does not wait for the loops.
+func (cli *Client) PauseAccepting() { cli.eng.setAccepting(false) }
+
+// ResumeAccepting undoes PauseAccepting (not StopAccepting). It does not wait.
+func (cli *Client) ResumeAccepting() { cli.eng.setAccepting(true) }
+
+// setAccepting records what was asked for last; each loop reads it when the
+// request reaches it, so that requests racing from several goroutines end with
+// every loop in the state asked for last.
+func (eng *engine) setAccepting(on bool) {
+	want := &eng.acceptPaused
+	want.Store(!on)
+	eng.eventLoops.iterate(func(_ int, el *eventloop) bool {
+		_ = el.poller.Trigger(queue.HighPriority, func(any) error {
+			el.acceptState().paused = want.Load()
+			return el.armListeners()
+		}, nil)
+		return true
+	})
+}
+
+// StopAccepting ends accepting on every loop for good. With sweep, each loop
+// first accepts every connection already queued on the listeners, so that none
+// waits for a wake-up that went to this process. It returns when every loop has
+// deregistered the listeners (or ctx ends); the sockets stay open.
+func (cli *Client) StopAccepting(ctx context.Context, sweep bool) error {
+	done := make(chan error, 1)
+	go func() {
+		done <- cli.eng.onEveryLoop(func(el *eventloop) error {
+			st := el.acceptState()
+			if sweep && !st.stopped {
+				for _, ln := range el.listeners {
+					if ln.adopted == nil || !ln.adopted.armed {
+						continue
+					}
+					for ln.adopted.armed && el.acceptOne(ln) {
+					}
+				}
+			}
+			st.stopped = true
+			return el.armListeners()
+		})
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// onEveryLoop runs fn on every event loop and waits for all.
+func (eng *engine) onEveryLoop(fn func(el *eventloop) error) error {
+	if eng.isShutdown() {
+		return errors.New("gnet: engine is shut down")
+	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	eng.eventLoops.iterate(func(_ int, el *eventloop) bool {
+		wg.Add(1)
+		err := el.poller.Trigger(queue.HighPriority, func(any) error {
+			defer wg.Done()
+			if err := fn(el); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+			return nil
+		}, nil)
+		if err != nil {
+			wg.Done()
+			mu.Lock()
+			errs = append(errs, err)
+			mu.Unlock()
+		}
+		return true
+	})
+	stopped := make(chan struct{})
+	go func() { wg.Wait(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-eng.concurrency.ctx.Done():
+		return errors.New("gnet: engine stopped")
+	}
+	return errors.Join(errs...)
+}
+
+// armListeners registers or deregisters the loop's adopted listeners to match
+// its accepting state. It runs on the loop.
+func (el *eventloop) armListeners() error {
+	st := el.acceptState()
+	var errs []error
+	for fd, ln := range el.listeners {
+		a := ln.adopted
+		if a == nil {
+			continue
+		}
+		want := !st.paused && !st.stopped && !a.backoff && !a.closed
+		switch {
+		case want && !a.armed:
+			if err := el.poller.AddReadExclusive(ln.pollAttachment); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			a.armed = true
+		case !want && a.armed:
+			a.armed = false
+			if err := el.poller.Delete(fd); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if a.closed && !a.armed {
+			delete(el.listeners, fd)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// acceptAdopted accepts one connection from an adopted listener that polled
+// readable. A level-triggered listener with more queued polls readable again.
+func (el *eventloop) acceptAdopted(ln *listener) error {
+	el.acceptOne(ln)
+	return nil
+}
+
+// acceptBackoff is how long a loop stops accepting from a listener after
+// running out of descriptors or memory.
+const acceptBackoff = 100 * time.Millisecond
+
+// acceptOne accepts and registers one queued connection; false when none was
+// taken (the queue is empty or accepting failed).
+func (el *eventloop) acceptOne(ln *listener) bool {
+	a := ln.adopted
+	nfd, remote, err := accept4(ln.fd, ln.network)
+	switch err {
+	case nil:
+	case unix.EAGAIN, unix.EINTR:
+		return false
+	case unix.ECONNABORTED, unix.ECONNRESET, unix.EPROTO:
+		return true // that one left the queue before accept(2) took it; others may follow
+	case unix.EMFILE, unix.ENFILE, unix.ENOBUFS, unix.ENOMEM:
+		// Out of descriptors or memory: leave the queue to other processes for a
+		// moment and keep serving the open connections.
+		el.getLogger().Errorf("accept on fd=%d in event-loop(%d): %v; pausing %v", ln.fd, el.idx, err, acceptBackoff)
+		a.backoff = true
+		_ = el.armListeners()
+		time.AfterFunc(acceptBackoff, func() {
+			_ = el.poller.Trigger(queue.LowPriority, func(any) error {
+				a.backoff = false
+				return el.armListeners()
+			}, nil)
+		})
+		return false
+	default:
+		el.getLogger().Errorf("accept on fd=%d in event-loop(%d): %v; no longer accepting on it", ln.fd, el.idx, err)
+		a.closed = true
+		_ = el.armListeners()
+		return false
+	}
+	c := newStreamConn(ln.network, nfd, el, nil, ln.addr, remote)
+	c.ctx = a.ctx
+	if err := el.register0(c); err != nil {
+		el.getLogger().Errorf("registering an accepted connection in event-loop(%d): %v", el.idx, err)
+	}
+	return true
+}
+
+// accept4 accepts one connection, non-blocking and close-on-exec, and returns
+// its peer's address. x/sys's Accept4 asks the kernel for SO_PROTOCOL on every
+// IPv4 connection (to tell L2TP apart): one system call per connection saved.
+func accept4(fd int, network string) (int, net.Addr, error) {
+	var rsa unix.RawSockaddrAny
+	n := uint32(unix.SizeofSockaddrAny)
+	r, _, e := unix.Syscall6(unix.SYS_ACCEPT4, uintptr(fd), uintptr(unsafe.Pointer(&rsa)),
+		uintptr(unsafe.Pointer(&n)), unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
+	if e != 0 {
+		return -1, nil, e
+	}
+	if network == "unix" {
+		return int(r), &net.UnixAddr{Net: "unix"}, nil
+	}
+	switch rsa.Addr.Family {
+	case unix.AF_INET:
+		pp := (*unix.RawSockaddrInet4)(unsafe.Pointer(&rsa))
+		p := (*[2]byte)(unsafe.Pointer(&pp.Port))
+		return int(r), &net.TCPAddr{IP: net.IPv4(pp.Addr[0], pp.Addr[1], pp.Addr[2], pp.Addr[3]), Port: int(p[0])<<8 | int(p[1])}, nil
+	case unix.AF_INET6:
+		pp := (*unix.RawSockaddrInet6)(unsafe.Pointer(&rsa))
+		p := (*[2]byte)(unsafe.Pointer(&pp.Port))
+		ip := make(net.IP, net.IPv6len)
+		copy(ip, pp.Addr[:])
+		a := &net.TCPAddr{IP: ip, Port: int(p[0])<<8 | int(p[1])}
+		if pp.Scope_id != 0 {
+			if ifi, err := net.InterfaceByIndex(int(pp.Scope_id)); err == nil {
+				a.Zone = ifi.Name
+			}
+		}
+		return int(r), a, nil
+	}
+	return int(r), &net.TCPAddr{}, nil
+}
