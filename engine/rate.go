@@ -1,6 +1,10 @@
 package engine
 
-import "time"
+import (
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+)
 
 // Minimum data rates (--min-response-rate, --min-request-rate), in Kestrel's
 // spirit: a transfer that waits on its client is measured over a sliding window
@@ -148,9 +152,10 @@ func (c *conn) bodyExpired(now time.Time) bool {
 	return false
 }
 
-// cutSlow closes a connection whose client moves data too slowly, with a reset:
-// what the kernel still holds for it is discarded, not trickled out for minutes.
-func (c *conn) cutSlow() error {
+// cutSlow readies a connection whose client moves data too slowly to close with
+// a reset: what the kernel still holds for it is discarded, not trickled out for
+// minutes. The caller returns gnet.Close.
+func (c *conn) cutSlow() gnet.Action {
 	_ = c.gc.SetLinger(0)
-	return c.gc.Close()
+	return gnet.Close
 }

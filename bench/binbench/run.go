@@ -387,6 +387,8 @@ func (c *Config) countSyscalls(sc Scenario, srv string) (res Syscalls) {
 		res.Err = err.Error()
 		return res
 	}
+	// nginx may still be passing the warm-up's last requests: count none of them.
+	waitQuiet(pid, 3*time.Second)
 	counts, err := c.traceRequests(dir, pid, url, c.StraceRequests)
 	if err != nil {
 		res.Err = err.Error()
