@@ -6,6 +6,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/gonicorn/gonicorn/internal/config"
+	"github.com/gonicorn/gonicorn/internal/control"
 	"github.com/gonicorn/gonicorn/internal/listen"
 	"github.com/gonicorn/gonicorn/internal/metrics"
 	"github.com/gonicorn/gonicorn/supervisor"
@@ -15,26 +16,29 @@ import (
 // workers' reports, the /metrics server and the statsd push. The zero value (all
 // off) is valid.
 type ops struct {
-	hub     *metrics.Hub
-	metrics *metrics.Server
-	statsd  *metrics.Statsd
-	stop    chan struct{}
+	cfg       *config.Config
+	log       zerolog.Logger
+	listeners []metrics.Listener
+	hub       *metrics.Hub
+	metrics   *metrics.Server
+	statsd    *metrics.Statsd
+	control   *control.Server
+	stop      chan struct{}
 }
 
 // startOps starts what cfg asks for. It runs before the master supervises, so
 // that a bad --metrics-bind fails the start rather than a later scrape.
 func startOps(cfg *config.Config, lns []*listen.Listener, files []*os.File, log zerolog.Logger) (*ops, error) {
-	o := &ops{stop: make(chan struct{})}
+	o := &ops{cfg: cfg, log: log, stop: make(chan struct{})}
 	if !cfg.Counting() {
 		return o, nil
 	}
 	o.hub = metrics.NewHub(log)
+	for i, l := range lns {
+		o.listeners = append(o.listeners, metrics.Listener{Spec: l.Spec, Protocol: l.Protocol, Addr: l.Addr().String(), File: files[i]})
+	}
 	if cfg.MetricsBind != "" {
-		mls := make([]metrics.Listener, 0, len(lns))
-		for i, l := range lns {
-			mls = append(mls, metrics.Listener{Spec: l.Spec, File: files[i]})
-		}
-		reg, err := metrics.Registry(metrics.NewCollector(o.hub, mls))
+		reg, err := metrics.Registry(metrics.NewCollector(o.hub, o.listeners))
 		if err != nil {
 			return nil, err
 		}
@@ -65,11 +69,25 @@ func (o *ops) observer() supervisor.Observer {
 	return o.hub
 }
 
-// attach gives the ops the running master.
-func (o *ops) attach(m *supervisor.Master) {
-	if o.hub != nil {
-		o.hub.SetStatus(m.Status)
+// attach gives the ops the master, before it runs, and opens the control
+// socket, which needs it. upgraded: the master was started by USR2 and takes the
+// control socket over from the old one.
+func (o *ops) attach(m *supervisor.Master, upgraded bool) error {
+	if o.hub == nil {
+		return nil
 	}
+	o.hub.SetStatus(m.Status)
+	if o.cfg.ControlSocket == "" {
+		return nil
+	}
+	c, err := control.Listen(o.cfg.ControlSocket, upgraded, m, o.hub, o.listeners, o.log)
+	if err != nil {
+		return err
+	}
+	o.control = c
+	go c.Serve()
+	o.log.Info().Str("control_socket", o.cfg.ControlSocket).Msg("answering gonicorn ctl")
+	return nil
 }
 
 // close stops everything started; a last statsd push sends what the final
@@ -80,6 +98,9 @@ func (o *ops) close() {
 		return
 	default:
 		close(o.stop)
+	}
+	if o.control != nil {
+		o.control.Close()
 	}
 	if o.statsd != nil {
 		o.statsd.Close()

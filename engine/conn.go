@@ -124,6 +124,14 @@ type conn struct {
 	h2 *h2Conn
 
 	// Responses held back while the client's next pipelined request runs.
+	// Minimum rates (rate.go), on the loop.
+	inMeter       rateMeter // request body arriving
+	bodyWaitUntil time.Time // when --body-timeout passes for the body wait; zero: none
+	inCheckAt     time.Time // the next check of the request rate
+	outMeter      rateMeter // response bytes leaving while someone waits on them
+	outTotal      int64     // bytes handed to gnet by writeOut
+	outSeen       int64     // bytes known to have left the queue at the last look
+
 	pendingBufs  []*bytebufferpool.ByteBuffer
 	pendingBytes int
 	heldAt       atomicInt64 // unix nanos when the oldest held response was held; 0: none
@@ -144,6 +152,10 @@ func (c *conn) hold(b *bytebufferpool.ByteBuffer) {
 // socket takes it all. bufs need stay valid only until it returns: gnet copies
 // what the socket does not take.
 func (c *conn) writeOut(bufs ...[]byte) error {
+	for _, b := range bufs {
+		c.outTotal += int64(len(b))
+	}
+	c.outTotal += int64(c.pendingBytes)
 	if len(c.pendingBufs) == 0 {
 		if len(bufs) == 1 {
 			_, err := c.gc.Write(bufs[0])
@@ -181,15 +193,14 @@ func (c *conn) releasePending() {
 	c.heldAt.Store(0)
 }
 
-// onFlushHeldWake writes responses held too long behind a slow pipelined request.
-func onFlushHeldWake(gc gnet.Conn, err error) error {
-	if c, ok := gc.Context().(*conn); ok && err == nil {
-		if c.serviceWrites() == gnet.Close {
-			return gc.Close()
-		}
-		c.flushPending()
+// flushHeld writes responses held too long behind a slow pipelined request
+// (onFlushHeldWake).
+func (c *conn) flushHeld() gnet.Action {
+	if c.serviceWrites() == gnet.Close {
+		return gnet.Close
 	}
-	return nil
+	c.flushPending()
+	return gnet.None
 }
 
 func newConn(s *Server, lf *listenerFD, gc gnet.Conn) *conn {
@@ -411,25 +422,16 @@ func (c *conn) onTraffic() gnet.Action {
 	}
 }
 
-// onExpireWake runs on the loop when the clock saw the connection's deadline pass.
-func onExpireWake(gc gnet.Conn, err error) error {
-	if err != nil {
-		return nil
-	}
-	c, ok := gc.Context().(*conn)
-	if !ok {
-		return nil
-	}
+// expireIfDue answers the connection's deadline if it has passed (onExpireWake:
+// the clock saw it pass, and the loop may since have moved it).
+func (c *conn) expireIfDue() gnet.Action {
 	d := c.deadline.Load()
 	now := time.Now()
 	if d == 0 || d > now.UnixNano() {
-		return nil
+		return gnet.None
 	}
 	c.deadline.Store(0)
-	if c.onExpire(now) == gnet.Close {
-		return gc.Close()
-	}
-	return nil
+	return c.onExpire(now)
 }
 
 // onExpire answers an expired wait according to what the connection was waiting for.
@@ -439,20 +441,33 @@ func (c *conn) onExpire(now time.Time) gnet.Action {
 		if c.proxy == proxyRequired || c.proxy == proxyOptional {
 			return c.proxyExpired()
 		}
-		// Keep-alive idle timeout: a quiet close.
+		// Keep-alive idle timeout: a quiet close, once the last response has left
+		// (a slow reader may still be reading it; --write-timeout and
+		// --min-response-rate bound that).
+		if c.gc.OutboundBuffered() > 0 {
+			c.enter(stLinger)
+			c.srv.watchDrain(c, drainClose)
+			return gnet.None
+		}
 		return gnet.Close
 	case stHead:
 		c.srv.log.Info().Str("peer", c.remoteAddr).Msg("request head not received in time (--header-timeout): 408")
 		c.reject(408, "request head timeout")
 		return gnet.None
 	case stBodyBuffer:
-		c.srv.log.Info().Str("peer", c.remoteAddr).Msg("request body stalled (--body-timeout): 408")
+		if !c.bodyExpired(now) {
+			return gnet.None
+		}
+		c.srv.log.Info().Str("peer", c.remoteAddr).Msg("request body stalled (--body-timeout) or too slow (--min-request-rate): 408")
 		c.cur = nil
 		c.body.release()
 		c.reject(408, "request body timeout")
 		return gnet.None
 	case stBodyStream:
-		c.srv.log.Info().Str("peer", c.remoteAddr).Msg("streamed request body stalled (--body-timeout)")
+		if !c.bodyExpired(now) {
+			return gnet.None
+		}
+		c.srv.log.Info().Str("peer", c.remoteAddr).Msg("streamed request body stalled (--body-timeout) or too slow (--min-request-rate)")
 		if c.body.pipe != nil {
 			c.body.pipe.fail(errBodyTimeout)
 			c.body.pipe = nil
@@ -468,15 +483,8 @@ func (c *conn) onExpire(now time.Time) gnet.Action {
 	return gnet.None
 }
 
-// onDrainWake runs on the loop when a graceful stop begins.
-func onDrainWake(gc gnet.Conn, err error) error {
-	if err != nil {
-		return nil
-	}
-	c, ok := gc.Context().(*conn)
-	if !ok {
-		return nil
-	}
+// startDrain readies the connection for a graceful stop (onDrainWake).
+func (c *conn) startDrain() gnet.Action {
 	switch c.state {
 	case stIdle:
 		// Idle, or accepted but not yet heard from: a request may be on the wire
@@ -487,14 +495,14 @@ func onDrainWake(gc gnet.Conn, err error) error {
 		if cur := c.deadline.Load(); cur == 0 || cur > d {
 			c.deadline.Store(d)
 		}
-		return nil
+		return gnet.None
 	case stH2:
 		c.h2.shutdown()
-		if !c.h2.busy() && gc.OutboundBuffered() == 0 {
-			return gc.Close()
+		if !c.h2.busy() && c.gc.OutboundBuffered() == 0 {
+			return gnet.Close
 		}
 	}
-	return nil
+	return gnet.None
 }
 
 // beginLinger sends nothing more: once the outbound buffer is empty it shuts the

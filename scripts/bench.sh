@@ -21,7 +21,9 @@
 # Environment:
 #   GONICORN_BENCH_DURATION  length of each measured run (default 5s)
 #   BENCH_ROUNDS             binary-as-run rounds, medians reported (default 3)
-#   BENCH_ONLY               binary-as-run runs to keep (see scripts/bench-binary.sh)
+#   BENCH_ONLY               binary-as-run runs to keep (see scripts/bench-binary.sh); a
+#                            partial run writes bench/results/tmp/ (or BENCH_OUT), runs no
+#                            in-process benchmark unless BENCH is set, leaves README alone
 #   BENCH_STRACE_REQUESTS    requests counted under strace (default 20000)
 #   BENCH                    in-process -bench regexp (default Hello|IdleConns; "none" skips)
 #   BENCH_COUNT              in-process runs of each benchmark (default 1)
@@ -36,6 +38,12 @@ lock=/tmp/gonicorn-bench.lock
 export GONICORN_BENCH_DURATION="${GONICORN_BENCH_DURATION:-5s}"
 export GONICORN_REQUIRE_TOOLS=1
 filter="${BENCH:-Hello|IdleConns}"
+if [ -n "${BENCH_ONLY:-}" ]; then
+	# A partial run must not overwrite the committed results: it goes to the
+	# git-ignored tmp/, and the in-process part runs only when BENCH asks for it.
+	out="${BENCH_OUT:-bench/results/tmp}"
+	filter="${BENCH:-none}"
+fi
 count="${BENCH_COUNT:-1}"
 
 for tool in wrk h2load taskset nginx uwsgi strace; do
@@ -87,7 +95,7 @@ if [ "$filter" != none ]; then
 fi
 
 readme=()
-if [ -z "${BENCH_ONLY:-}" ]; then
+if [ -z "${BENCH_ONLY:-}" ] && [ "$out" = bench/results ]; then
 	readme=(-readme README.md -summary "$out/binary-summary.md")
 fi
 bin/benchreport -out "$out" -loadavg "$loadavg" -duration "$GONICORN_BENCH_DURATION" \

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"syscall"
 	"time"
+
+	"github.com/gonicorn/gonicorn/internal/config"
 )
 
 // Observer is told, on the master's main loop, what the workers report and when
@@ -81,7 +83,16 @@ func (m *Master) refreshStatus() {
 	}
 	m.statusMu.Lock()
 	m.status = st
+	m.statusCfg = m.herd.cfg
 	m.statusMu.Unlock()
+}
+
+// Config returns the configuration of the current generation of workers (it
+// changes on HUP). Safe from any goroutine.
+func (m *Master) Config() config.Config {
+	m.statusMu.Lock()
+	defer m.statusMu.Unlock()
+	return m.statusCfg
 }
 
 // Status returns the herd as the main loop last left it. Safe from any goroutine.

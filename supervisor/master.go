@@ -105,7 +105,8 @@ type Master struct {
 
 	startedAt time.Time
 	statusMu  sync.Mutex
-	status    Status // published by refreshStatus
+	status    Status        // published by refreshStatus
+	statusCfg config.Config // the current generation's, published with status
 }
 
 // New prepares a master; Run starts it.
@@ -332,7 +333,9 @@ func (m *Master) onEvent(ev event, now time.Time) {
 			m.opts.Observer.WorkerReport(ev.id, ev.msg.Stats)
 		}
 	case eventControl:
-		ev.reply <- m.onCommand(ev.cmd, now)
+		err := m.onCommand(ev.cmd, now)
+		m.refreshStatus()
+		ev.reply <- err
 	case eventExit:
 		if m.herd.onExit(ev.id, ev.status, now) {
 			m.stop(false, now)

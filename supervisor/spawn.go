@@ -67,7 +67,10 @@ func (l *execLauncher) launch(spec workerSpec) (Process, error) {
 }
 
 // rss reads the resident set size of pid from /proc/PID/statm.
-func (l *execLauncher) rss(pid int) (int64, error) {
+func (l *execLauncher) rss(pid int) (int64, error) { return RSS(pid) }
+
+// RSS is the resident set size of process pid in bytes, from /proc/PID/statm.
+func RSS(pid int) (int64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/statm", pid))
 	if err != nil {
 		return 0, fmt.Errorf("read statm: %w", err)

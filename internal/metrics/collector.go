@@ -50,12 +50,11 @@ var (
 type Collector struct {
 	hub       *Hub
 	listeners []Listener
-	procNet   []string // /proc/net/tcp tables to read; tests point elsewhere
 }
 
 // NewCollector returns a Collector over hub and the master's listeners.
 func NewCollector(hub *Hub, listeners []Listener) *Collector {
-	return &Collector{hub: hub, listeners: listeners, procNet: []string{"/proc/net/tcp", "/proc/net/tcp6"}}
+	return &Collector{hub: hub, listeners: listeners}
 }
 
 // Describe sends every metric's description.
@@ -117,16 +116,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	for _, r := range supervisor.RestartReasons {
 		counter(descRestarts, restarts[r], r)
 	}
-	if len(c.listeners) > 0 {
-		queues := readListenQueues(c.procNet...)
-		for _, l := range c.listeners {
-			ino, err := socketInode(l.File)
-			if err != nil {
-				continue
-			}
-			if q, ok := queues[ino]; ok {
-				gauge(descQueue, float64(q), l.Spec)
-			}
-		}
+	for spec, q := range ListenQueues(c.listeners) {
+		gauge(descQueue, float64(q), spec)
 	}
 }

@@ -14,6 +14,10 @@ import (
 type Listener struct {
 	// Spec names the listener as --bind wrote it.
 	Spec string
+	// Protocol is "http" or "uwsgi".
+	Protocol string
+	// Addr is the bound address (HOST:PORT or the socket's path).
+	Addr string
 	// File is the master's descriptor of the socket.
 	File *os.File
 }
@@ -78,4 +82,24 @@ func parseProcNetTCP(r io.Reader, out map[uint64]uint64) {
 		}
 		out[ino] = waiting
 	}
+}
+
+// ListenQueues returns the accept queue length of each TCP listener of ls, by
+// Spec; unix sockets, whose queue Linux does not report there, are absent.
+func ListenQueues(ls []Listener) map[string]uint64 {
+	out := map[string]uint64{}
+	if len(ls) == 0 {
+		return out
+	}
+	queues := readListenQueues("/proc/net/tcp", "/proc/net/tcp6")
+	for _, l := range ls {
+		ino, err := socketInode(l.File)
+		if err != nil {
+			continue
+		}
+		if q, ok := queues[ino]; ok {
+			out[l.Spec] = q
+		}
+	}
+	return out
 }

@@ -122,7 +122,7 @@ func run(out, date, loadavg, duration, binary string, cmds, inputs []string) err
 		rows = append(rows, r...)
 		fails = append(fails, f...)
 	}
-	if len(rows) == 0 {
+	if len(rows) == 0 && binary == "" {
 		return fmt.Errorf("no benchmark results in %v", inputs)
 	}
 	env := report.Env{
@@ -151,6 +151,9 @@ func run(out, date, loadavg, duration, binary string, cmds, inputs []string) err
 	}
 	if err := os.WriteFile(filepath.Join(out, "results.md"), md.Bytes(), 0o644); err != nil {
 		return err
+	}
+	if len(rows) == 0 {
+		return nil // only strace counts: nothing to chart
 	}
 	var png bytes.Buffer
 	caption := fmt.Sprintf("gonicorn benchmarks - %s - %s", date, env.Machine)
