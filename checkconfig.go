@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/gonicorn/gonicorn/internal/config"
 	"github.com/gonicorn/gonicorn/internal/listen"
 	"github.com/gonicorn/gonicorn/supervisor"
 )
@@ -14,7 +15,7 @@ import (
 // process. Bind addresses resolve (listen.Check), -u/-g name a user and a group
 // this master may switch to, --chdir is a directory, and the log and pid files'
 // directories exist.
-func checkStartup(cfg *Config) error {
+func checkStartup(cfg *config.Config) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}

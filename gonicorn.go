@@ -19,12 +19,11 @@ import (
 	"github.com/gonicorn/gonicorn/internal/control"
 )
 
-// Config is the complete set of settings; start from DefaultConfig. Every field's
-// doc comment names its flag and default.
-type Config = config.Config
+// Config is defined in config_gen.go, written from internal/config's by:
+//go:generate go run ./internal/config/gendoc
 
 // DefaultConfig returns the settings used when nothing is said.
-func DefaultConfig() Config { return config.Default() }
+func DefaultConfig() Config { return Config(config.Default()) }
 
 // Version is gonicorn's version.
 const Version = config.Version
@@ -94,4 +93,4 @@ func oneLine(err error) string {
 // Run serves h with cfg until the process is told to stop (SIGTERM: graceful,
 // SIGINT/SIGQUIT: fast). It returns after the stop, or the error that prevented
 // serving.
-func Run(cfg Config, h http.Handler) error { return run(cfg, h, nil) }
+func Run(cfg Config, h http.Handler) error { return run(config.Config(cfg), h, nil) }

@@ -43,7 +43,7 @@ func exitCode(err error) int {
 // run dispatches: a process started by a master as a worker serves and exits
 // (never returning); any other process becomes the master, always, even for one
 // worker, as with Gunicorn. reload re-reads the configuration on HUP; nil keeps cfg.
-func run(cfg Config, h http.Handler, reload func() (Config, error)) error {
+func run(cfg config.Config, h http.Handler, reload func() (config.Config, error)) error {
 	if isWorkerProcess() {
 		os.Exit(runWorker(h))
 	}
@@ -57,7 +57,7 @@ func run(cfg Config, h http.Handler, reload func() (Config, error)) error {
 // from the old master after a USR2 upgrade), then keeps cfg.Workers workers, each a
 // re-execution of this binary, serving them. reload re-reads the configuration on
 // HUP; nil keeps cfg. It returns when the master is stopped by a signal.
-func runMaster(cfg *Config, reload func() (Config, error)) error {
+func runMaster(cfg *config.Config, reload func() (config.Config, error)) error {
 	startDir, err := os.Getwd()
 	if err != nil {
 		return fmt.Errorf("gonicorn: working directory: %w", err)
@@ -170,19 +170,19 @@ func runMaster(cfg *Config, reload func() (Config, error)) error {
 // config.Parse on the original arguments and environment, from the directory the
 // process started in, so that a relative -c path still names the same file after
 // --chdir.
-func reloadFrom(args, environ []string) func() (Config, error) {
+func reloadFrom(args, environ []string) func() (config.Config, error) {
 	startDir, dirErr := os.Getwd()
-	return func() (Config, error) {
+	return func() (config.Config, error) {
 		if dirErr != nil {
-			return Config{}, fmt.Errorf("reload: %w", dirErr)
+			return config.Config{}, fmt.Errorf("reload: %w", dirErr)
 		}
 		here, err := os.Getwd()
 		if err != nil {
-			return Config{}, fmt.Errorf("reload: %w", err)
+			return config.Config{}, fmt.Errorf("reload: %w", err)
 		}
 		if here != startDir {
 			if err := os.Chdir(startDir); err != nil {
-				return Config{}, fmt.Errorf("reload: %w", err)
+				return config.Config{}, fmt.Errorf("reload: %w", err)
 			}
 			defer os.Chdir(here)
 		}
@@ -219,7 +219,7 @@ func removeDeadSockets(lns []*listen.Listener, log zerolog.Logger) {
 // workers' user and group (-u/-g), as Gunicorn does, so that a worker that is not
 // root can open and, on USR1, reopen them. Nothing is done when the workers keep
 // the master's identity.
-func giveLogsToWorkers(cfg *Config) error {
+func giveLogsToWorkers(cfg *config.Config) error {
 	uid, gid, set, err := supervisor.WorkerIDs(cfg.User, cfg.Group)
 	if err != nil || !set {
 		return err

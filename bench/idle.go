@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gonicorn/gonicorn/internal/config"
+	"github.com/gonicorn/gonicorn"
 )
 
 // Idle connections cost memory, not CPU: the figure is the server's resident memory
@@ -47,7 +47,7 @@ func serveMain(stdin io.Reader, stdout io.Writer) int {
 	var start StartFunc
 	switch spec.Server {
 	case ServerGonicorn:
-		cfg := config.Default()
+		cfg := gonicorn.DefaultConfig()
 		cfg.KeepAlive = spec.KeepAlive
 		cfg.WorkerConnections = spec.MaxConns
 		start = Gonicorn(&cfg)

@@ -48,7 +48,7 @@ func Gonicorn(cfg *gonicorn.Config) StartFunc {
 	return func(h http.Handler, env ServerEnv) (string, func() error, error) {
 		c := config.Default()
 		if cfg != nil {
-			c = *cfg
+			c = config.Config(*cfg)
 		}
 		if env.OneCPU && c.EventLoops == 0 {
 			c.EventLoops = 1

@@ -425,18 +425,8 @@ func (p *bodyPipe) setReadDeadline(t time.Time) {
 	p.cond.Broadcast()
 }
 
-// onResumeWake runs on the loop when a streaming body has room again.
-func onResumeWake(gc gnet.Conn, err error) error {
-	if err != nil {
-		return nil
-	}
-	c, ok := gc.Context().(*conn)
-	if !ok {
-		return nil
-	}
+// resumeReading reads again once a streaming body has room (onResumeWake).
+func (c *conn) resumeReading() gnet.Action {
 	c.resume()
-	if c.onTraffic() == gnet.Close {
-		return gc.Close()
-	}
-	return nil
+	return c.onTraffic()
 }

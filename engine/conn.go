@@ -181,15 +181,14 @@ func (c *conn) releasePending() {
 	c.heldAt.Store(0)
 }
 
-// onFlushHeldWake writes responses held too long behind a slow pipelined request.
-func onFlushHeldWake(gc gnet.Conn, err error) error {
-	if c, ok := gc.Context().(*conn); ok && err == nil {
-		if c.serviceWrites() == gnet.Close {
-			return gc.Close()
-		}
-		c.flushPending()
+// flushHeld writes responses held too long behind a slow pipelined request
+// (onFlushHeldWake).
+func (c *conn) flushHeld() gnet.Action {
+	if c.serviceWrites() == gnet.Close {
+		return gnet.Close
 	}
-	return nil
+	c.flushPending()
+	return gnet.None
 }
 
 func newConn(s *Server, lf *listenerFD, gc gnet.Conn) *conn {
@@ -411,25 +410,16 @@ func (c *conn) onTraffic() gnet.Action {
 	}
 }
 
-// onExpireWake runs on the loop when the clock saw the connection's deadline pass.
-func onExpireWake(gc gnet.Conn, err error) error {
-	if err != nil {
-		return nil
-	}
-	c, ok := gc.Context().(*conn)
-	if !ok {
-		return nil
-	}
+// expireIfDue answers the connection's deadline if it has passed (onExpireWake:
+// the clock saw it pass, and the loop may since have moved it).
+func (c *conn) expireIfDue() gnet.Action {
 	d := c.deadline.Load()
 	now := time.Now()
 	if d == 0 || d > now.UnixNano() {
-		return nil
+		return gnet.None
 	}
 	c.deadline.Store(0)
-	if c.onExpire(now) == gnet.Close {
-		return gc.Close()
-	}
-	return nil
+	return c.onExpire(now)
 }
 
 // onExpire answers an expired wait according to what the connection was waiting for.
@@ -468,15 +458,8 @@ func (c *conn) onExpire(now time.Time) gnet.Action {
 	return gnet.None
 }
 
-// onDrainWake runs on the loop when a graceful stop begins.
-func onDrainWake(gc gnet.Conn, err error) error {
-	if err != nil {
-		return nil
-	}
-	c, ok := gc.Context().(*conn)
-	if !ok {
-		return nil
-	}
+// startDrain readies the connection for a graceful stop (onDrainWake).
+func (c *conn) startDrain() gnet.Action {
 	switch c.state {
 	case stIdle:
 		// Idle, or accepted but not yet heard from: a request may be on the wire
@@ -487,14 +470,14 @@ func onDrainWake(gc gnet.Conn, err error) error {
 		if cur := c.deadline.Load(); cur == 0 || cur > d {
 			c.deadline.Store(d)
 		}
-		return nil
+		return gnet.None
 	case stH2:
 		c.h2.shutdown()
-		if !c.h2.busy() && gc.OutboundBuffered() == 0 {
-			return gc.Close()
+		if !c.h2.busy() && c.gc.OutboundBuffered() == 0 {
+			return gnet.Close
 		}
 	}
-	return nil
+	return gnet.None
 }
 
 // beginLinger sends nothing more: once the outbound buffer is empty it shuts the

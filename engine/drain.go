@@ -77,20 +77,16 @@ func (s *Server) drainWatcher() {
 	}
 }
 
-// onDrainCheck runs on the loop for a connection waiting on its outbound queue.
-func onDrainCheck(gc gnet.Conn, err error) error {
-	if err != nil {
-		return nil
+// checkDrain acts for a connection waiting on its outbound queue (onDrainCheck).
+func (c *conn) checkDrain() gnet.Action {
+	if c.drainKind == drainNone {
+		return gnet.None
 	}
-	c, ok := gc.Context().(*conn)
-	if !ok || c.drainKind == drainNone {
-		return nil
-	}
-	queued := gc.OutboundBuffered()
+	queued := c.gc.OutboundBuffered()
 	switch c.drainKind {
 	case drainWriter:
 		if queued > lowWater {
-			return nil
+			return gnet.None
 		}
 		c.srv.unwatchDrain(c)
 		if c.cur != nil {
@@ -98,22 +94,22 @@ func onDrainCheck(gc gnet.Conn, err error) error {
 		}
 	case drainLinger:
 		if queued > 0 {
-			return nil
+			return gnet.None
 		}
 		c.srv.unwatchDrain(c)
 		c.shutdownWrite()
 	case drainHijack:
 		if queued > 0 {
-			return nil
+			return gnet.None
 		}
 		c.srv.unwatchDrain(c)
 		c.completeHijack()
 	case drainClose:
 		if queued > 0 {
-			return nil
+			return gnet.None
 		}
 		c.srv.unwatchDrain(c)
-		return gc.Close()
+		return gnet.Close
 	}
-	return nil
+	return gnet.None
 }

@@ -212,18 +212,6 @@ func (ex *exchange) logAccess(status int, bodyBytes int64, respHeader http.Heade
 // responses of requests a client pipelined behind them.
 const holdLimit = 64 << 10
 
-// onFinalWake runs on the loop once a response is complete.
-func onFinalWake(gc gnet.Conn, err error) error {
-	c, ok := gc.Context().(*conn)
-	if !ok || err != nil {
-		return nil
-	}
-	if c.serviceWrites() == gnet.Close {
-		return gc.Close()
-	}
-	return nil
-}
-
 // serviceWrites writes what the connection's exchanges have handed over, in
 // request order: a streamed piece of the current one, then every complete
 // response up to the first that is not. A response whose client already sent
@@ -317,10 +305,5 @@ func (c *conn) nextRequest() gnet.Action {
 	return c.onTraffic()
 }
 
-// onAbortWake closes a connection whose response was cut.
-func onAbortWake(gc gnet.Conn, err error) error {
-	if err != nil {
-		return nil
-	}
-	return gc.Close()
-}
+// abort closes a connection whose response was cut (onAbortWake).
+func (c *conn) abort() gnet.Action { return gnet.Close }

@@ -7,8 +7,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-
-	"github.com/panjf2000/gnet/v2"
 )
 
 // Hijacking takes the socket out of gnet: the loop waits until every queued byte
@@ -72,29 +70,6 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	hc := &hijackedConn{Conn: nc, pre: res.buffered}
 	return hc, bufio.NewReadWriter(bufio.NewReader(hc), bufio.NewWriter(hc)), nil
-}
-
-// onHijackWake runs on the loop: it waits for the queue to empty, then hands over.
-func onHijackWake(gc gnet.Conn, err error) error {
-	c, ok := gc.Context().(*conn)
-	if !ok {
-		return nil
-	}
-	if err != nil || c.cur == nil || c.cur.hijack == nil {
-		if ok && c.cur != nil && c.cur.hijack != nil {
-			c.cur.hijack <- hijackResult{err: errConnClosed}
-		}
-		return nil
-	}
-	c.flushPending()
-	c.enter(stHijacked)
-	c.pause()
-	if gc.OutboundBuffered() > 0 {
-		c.srv.watchDrain(c, drainHijack)
-		return nil
-	}
-	c.completeHijack()
-	return nil
 }
 
 // completeHijack duplicates the socket for the handler and lets gnet close its copy.

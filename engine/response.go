@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/panjf2000/gnet/v2"
 	"github.com/rs/zerolog"
 
 	"github.com/gonicorn/gonicorn/internal/stats"
@@ -323,31 +322,6 @@ func (w *response) waitAck() (werr error) {
 		_ = w.c.gc.Wake(onAbortWake)
 		return errWriteStall
 	}
-}
-
-// onFlushWake runs on the loop to write a streamed piece. A piece of a chained
-// request waits until the responses before it are out.
-func onFlushWake(gc gnet.Conn, err error) error {
-	c, ok := gc.Context().(*conn)
-	if !ok || c.cur == nil {
-		return nil
-	}
-	if err != nil {
-		for e := c.cur; e != nil; e = e.next {
-			e.w.mu.Lock()
-			if e.w.inflight != nil {
-				putBuf(e.w.inflight)
-				e.w.inflight, e.w.extra = nil, nil
-			}
-			e.w.mu.Unlock()
-			e.w.signal(errConnClosed)
-		}
-		return nil
-	}
-	if c.serviceWrites() == gnet.Close {
-		return gc.Close()
-	}
-	return nil
 }
 
 func (w *response) hasInflight() bool {

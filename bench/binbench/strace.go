@@ -78,6 +78,27 @@ func allTraced(pid int) bool {
 	return true
 }
 
+// waitQuiet polls pid's CPU time until it stops moving for two samples 50 ms apart,
+// for at most timeout: the work of earlier load has ended.
+func waitQuiet(pid int, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	last, quiet := time.Duration(-1), 0
+	for time.Now().Before(deadline) && quiet < 2 {
+		st, err := readStat(pid)
+		if err != nil {
+			return
+		}
+		cpu := time.Duration(st.utime+st.stime) * time.Second / clockTicks
+		if cpu == last {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		last = cpu
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // traceRequests attaches strace -c -f to pid (every thread), sends exactly n
 // requests to url (h2load --h1, 32 connections), detaches, and returns strace's
 // counts.
@@ -125,6 +146,9 @@ func (c *Config) traceRequests(dir string, pid int, url string, n int) ([]Syscal
 	if r.requests != int64(n) {
 		return nil, fmt.Errorf("h2load under strace: %d of %d requests succeeded", r.requests, n)
 	}
+	// The responses are in; let the worker finish what follows them (closing the
+	// connections) before detaching.
+	waitQuiet(pid, 3*time.Second)
 	// SIGINT detaches strace, which then writes its table.
 	_ = st.cmd.Process.Signal(syscall.SIGINT)
 	select {

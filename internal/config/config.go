@@ -70,12 +70,14 @@ type Config struct {
 	// (--max-queued-streams); more are refused with 503. Default 16384.
 	MaxQueuedStreams int
 
-	// MaxRequests recycles a worker after this many requests (--max-requests). 0 = off.
+	// MaxRequests recycles a worker after this many requests (--max-requests).
+	// Default 0: never.
 	MaxRequests int
 	// MaxRequestsJitter adds 0..J to MaxRequests per worker (--max-requests-jitter).
+	// Default 0.
 	MaxRequestsJitter int
 	// MaxWorkerMemory recycles a worker whose RSS exceeds it, in bytes
-	// (--max-worker-memory). 0 = off.
+	// (--max-worker-memory). Default 0: never.
 	MaxWorkerMemory int64
 
 	// LimitRequestLine caps the request line (--limit-request-line). Default 4094;
@@ -121,11 +123,13 @@ type Config struct {
 	// Default 127.0.0.1,::1.
 	ProxyAllowFrom []string
 
-	// AccessLogFile is where the access log goes (--access-logfile); "" = off, "-" = stdout.
+	// AccessLogFile is where the access log goes (--access-logfile); "-" is stdout.
+	// Default "": no access log.
 	AccessLogFile string
-	// AccessLogFormat uses Gunicorn's atoms (--access-logformat).
+	// AccessLogFormat uses Gunicorn's atoms (--access-logformat). Default
+	// DefaultAccessLogFormat, Gunicorn's: %(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s".
 	AccessLogFormat string
-	// ErrorLogFile is where the error log goes (--error-logfile); "-" = stderr (default).
+	// ErrorLogFile is where the error log goes (--error-logfile). Default "-": stderr.
 	ErrorLogFile string
 	// LogLevel is debug, info, warning, error or critical (--log-level). Default info.
 	LogLevel string
@@ -136,9 +140,10 @@ type Config struct {
 	User, Group string
 	// Umask applies to the process and its unix sockets (-m/--umask). Default 0.
 	Umask int
-	// Chdir changes directory before loading (--chdir).
+	// Chdir changes directory before loading (--chdir). Default "": stay.
 	Chdir string
-	// Env sets KEY=VALUE pairs in the environment of master and workers (-e/--env).
+	// Env sets KEY=VALUE pairs in the environment of master and workers (-e/--env,
+	// repeatable). Default none.
 	Env []string
 
 	// MetricsBind is the HOST:PORT where the master serves Prometheus metrics at
@@ -156,10 +161,13 @@ type Config struct {
 	ControlSocket string
 
 	// ConfigFile is the configuration file read before the flags (-c/--config).
+	// Default "": none.
 	ConfigFile string
 	// CheckConfig validates the configuration and exits 0 or 1 (--check-config).
+	// Default false.
 	CheckConfig bool
 	// PrintConfig prints the effective configuration and exits (--print-config).
+	// Default false.
 	PrintConfig bool
 }
 
