@@ -185,6 +185,7 @@ func (h *h2Conn) onRequest(ev *h2.Event, now time.Time) {
 	r, err := h2.NewRequest(context.Background(), ev.Request, ev.EndStream)
 	if err == nil {
 		r.RemoteAddr = h.c.remoteAddr
+		h.c.applyForwarded(r)
 	}
 	if err != nil {
 		h.srv.log.Info().Str("peer", h.c.remoteAddr).Err(err).Msg("h2 bad request target: 400")

@@ -18,6 +18,7 @@
 package binbench
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -294,7 +295,7 @@ func (c *Config) setup(sc Scenario, srv string) (s *server, ng *proc, dir, url s
 			errs = append(errs, s.stop())
 		}
 		errs = append(errs, os.RemoveAll(dir))
-		return errJoin(errs...)
+		return errors.Join(errs...)
 	}
 	fail := func(e error) (*server, *proc, string, string, func() error, error) {
 		cleanup()
