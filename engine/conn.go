@@ -62,6 +62,7 @@ var stateBounds = [...]stateBound{
 // through here.
 func (c *conn) enter(st connState) {
 	c.state = st
+	c.markIdle(st)
 	switch stateBounds[st] {
 	case boundNone:
 		c.setDeadline(time.Time{})
@@ -110,6 +111,7 @@ type conn struct {
 
 	state     connState
 	deadline  atomicInt64 // unix nanos; 0: none. Set on the loop, read by the clock.
+	idleSince atomicInt64 // unix nanos since it waits on its client with nothing in progress; 0: busy (evict.go)
 	paused    bool        // read interest is off
 	mustClose bool        // the connection cannot carry another request (a broken body)
 	requests  int         // requests served on this connection
@@ -328,6 +330,7 @@ func (h *loopHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	}
 	c := newConn(h.s, lf, gc)
 	gc.SetContext(c)
+	c.markIdle(stIdle) // accepted, nothing sent yet
 	h.s.admitted()
 	h.s.conns.Store(c, struct{}{})
 	h.s.stats.ConnOpened(c.protocol())
