@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -138,7 +139,10 @@ type conn struct {
 	pendingBytes int
 	heldAt       atomicInt64 // unix nanos when the oldest held response was held; 0: none
 	readySince   atomicInt64 // unix nanos since a finished response waits for the loop; 0: none
-	iov          [][]byte
+	// inputWhileHandling: the client sent bytes while its request ran (set on
+	// the loop, read by a handler that wrote its response itself).
+	inputWhileHandling atomic.Bool
+	iov                [][]byte
 }
 
 // hold keeps a finished response to be written with the next one.
@@ -406,7 +410,12 @@ func (c *conn) onTraffic() gnet.Action {
 			}
 		case stHandling:
 			// The client sent more while its request runs (pipelining): keep it
-			// buffered, but bounded.
+			// buffered, but bounded. A handler that wrote its response itself
+			// checks the flag after it wrote (or this sees wroteDirect).
+			c.inputWhileHandling.Store(true)
+			if c.cur != nil && c.cur.wroteDirect.Load() {
+				return c.settleDirect() // and parses what came
+			}
 			if c.gc.InboundBuffered() > pipelineLimit {
 				c.pause()
 			}
