@@ -201,3 +201,28 @@ func readLines(t *testing.T, pc net.PacketConn) []string {
 	}
 	return strings.Split(string(buf[:n]), "\n")
 }
+
+func TestListenQueueOfAUnixSocket(t *testing.T) {
+	path := t.TempDir() + "/q.sock"
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	f, err := ln.(*net.UnixListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for range 2 {
+		c, err := net.Dial("unix", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	got := ListenQueues([]Listener{{Spec: "unix:" + path, File: f}})
+	if got["unix:"+path] != 2 {
+		t.Fatalf("unix listener queue %v, want 2 waiting", got)
+	}
+}
