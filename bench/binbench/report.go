@@ -335,6 +335,23 @@ func scenarioNote(sc Scenario) string {
 	return ""
 }
 
+// WriteSyscalls writes the system-call table alone, with strace's own tables
+// after it.
+func (r *Report) WriteSyscalls(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("# System calls per request\n\n")
+	fmt.Fprintf(&b, "Measured %s UTC by bench/binbench (`make bench`; this table alone: `BENCH_ONLY='syscalls-*' scripts/bench-binary.sh`); %s.\n\n", r.Start.Format("2006-01-02 15:04"), r.Config)
+	r.writeSyscalls(&b)
+	for _, s := range r.Syscalls {
+		if s.Raw != "" {
+			fmt.Fprintf(&b, "## strace -c -f: %s, %s, %d requests\n\n```\n%s\n```\n\n", serverNames[s.Server],
+				strings.TrimPrefix(s.Scenario, "syscalls-"), s.Requests, strings.TrimRight(s.Raw, "\n"))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
 // writeSyscalls writes the strace table: per request, every call any server made
 // at least 0.05 times per request.
 func (r *Report) writeSyscalls(b *strings.Builder) {

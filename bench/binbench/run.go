@@ -145,7 +145,9 @@ type Syscalls struct {
 	Server   string         `json:"server"`
 	Requests int64          `json:"requests"`
 	Counts   []SyscallCount `json:"counts"`
-	Err      string         `json:"error,omitempty"`
+	// Raw is strace's own table.
+	Raw string `json:"raw,omitempty"`
+	Err string `json:"error,omitempty"`
 }
 
 // Report is everything a harness run measured.
@@ -484,7 +486,8 @@ func (c *Config) countSyscalls(sc Scenario, srv string) (res Syscalls) {
 	}
 	// nginx may still be passing the warm-up's last requests: count none of them.
 	waitQuiet(pid, 3*time.Second)
-	counts, err := c.traceRequests(dir, pid, url, c.StraceRequests)
+	counts, raw, err := c.traceRequests(dir, pid, url, c.StraceRequests)
+	res.Raw = raw
 	if err != nil {
 		res.Err = err.Error()
 		return res
