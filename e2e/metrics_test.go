@@ -343,3 +343,60 @@ func TestStatsdFromTheBinary(t *testing.T) {
 	}
 	h.stop()
 }
+
+// TestMetricsCountTimeoutsAndPoolRejections: a handler past --timeout is a 503
+// (or a cut once its response started) and a full pool a 503 at once; each is
+// counted where the metrics say, exactly once.
+func TestMetricsCountTimeoutsAndPoolRejections(t *testing.T) {
+	maddr := testutil.FreeAddr(t)
+	h := startHerd(t, nil, "-w", "1", "-t", "2", "--threads", "1", "--metrics-bind", maddr)
+	h.waitReady(1, 30*time.Second)
+	c := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	get := func(path string) (int, error) {
+		resp, err := c.Get("http://" + h.tcp + path)
+		if err != nil {
+			return 0, err
+		}
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, err
+	}
+	// A: runs past --timeout (2 s) and holds the only handler slot meanwhile.
+	slow := make(chan int, 1)
+	go func() {
+		code, err := get("/sleep?ms=10000")
+		if err != nil {
+			code = -1
+		}
+		slow <- code
+	}()
+	testutil.Eventually(t, 10*time.Second, func() bool {
+		return series(scrape(t, maddr), "gonicorn_http_requests_in_flight")[""] == 1
+	}, "the slow request in flight")
+	// B: no slot free.
+	if code, err := get("/"); code != 503 || err != nil {
+		t.Fatalf("request to a full pool: %d, %v", code, err)
+	}
+	if code := <-slow; code != 503 {
+		t.Fatalf("handler past --timeout answered %d, want 503", code)
+	}
+	// C: a streamed response cut by the timeout (its head went out first).
+	if code, err := get("/stream?chunks=10&size=10&ms=500"); code != 200 || err == nil {
+		t.Fatalf("streamed response past --timeout: %d, %v; want a 200 cut short", code, err)
+	}
+	want := map[string]map[string]float64{
+		"gonicorn_http_requests_total":    {"method=GET,protocol=http1,status_class=5xx": 2},
+		"gonicorn_pool_rejections_total":  {"": 1},
+		"gonicorn_handler_timeouts_total": {"answer=503": 1, "answer=cut": 1},
+	}
+	testutil.Eventually(t, 15*time.Second, func() bool {
+		mfs := scrape(t, maddr)
+		for name, w := range want {
+			if !maps.Equal(series(mfs, name), w) {
+				return false
+			}
+		}
+		return true
+	}, "timeouts and rejections counted: want %v", want)
+	h.stop()
+}

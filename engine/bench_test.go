@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/http"
 	"testing"
+
+	"github.com/gonicorn/gonicorn/internal/stats"
 )
 
 // BenchmarkHelloKeepAlive measures the whole in-process round trip of one small
@@ -13,12 +15,15 @@ import (
 func BenchmarkHelloKeepAlive(b *testing.B) {
 	for _, depth := range []int{1, 16} {
 		b.Run(map[int]string{1: "serial", 16: "pipelined16"}[depth], func(b *testing.B) {
-			benchHello(b, depth)
+			benchHello(b, depth, nil)
 		})
 	}
+	// The same with the metrics' counting on (gonicorn's workers count when
+	// --metrics-bind, --statsd-host or --control-socket is set).
+	b.Run("serial-counted", func(b *testing.B) { benchHello(b, 1, stats.NewCounters()) })
 }
 
-func benchHello(b *testing.B, depth int) {
+func benchHello(b *testing.B, depth int, counters *stats.Counters) {
 	hello := []byte("Hello, World!")
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header()["Content-Type"] = []string{"text/plain"}
@@ -26,6 +31,7 @@ func benchHello(b *testing.B, depth int) {
 	})
 	cfg := testConfig()
 	cfg.EventLoops = 1
+	cfg.Stats = counters
 	_, addr := serveOn(b, cfg, h, "http")
 	c, err := net.Dial("tcp", addr)
 	if err != nil {

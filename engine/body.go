@@ -10,6 +10,7 @@ import (
 	"github.com/panjf2000/gnet/v2"
 	"github.com/valyala/bytebufferpool"
 
+	"github.com/gonicorn/gonicorn/pool"
 	"github.com/gonicorn/gonicorn/protocol/http1"
 )
 
@@ -52,6 +53,7 @@ var errConnClosed = errors.New("connection closed")
 // the handler may start.
 func (c *conn) startBody(ex *exchange, contentLength int64, chunked bool, upgrade []byte) gnet.Action {
 	c.cur = ex
+	c.inMeter.stop() // each body is measured on its own
 	b := &c.body
 	b.chunked = chunked
 	b.remaining = max(contentLength, 0)
@@ -75,6 +77,7 @@ func (c *conn) startBody(ex *exchange, contentLength int64, chunked bool, upgrad
 	case chunked || contentLength <= limit || upgrade != nil && contentLength <= limit:
 		b.buf = getBuf()
 		c.enter(stBodyBuffer)
+		c.armBody(0)
 		return gnet.None
 	default:
 		return c.startStream(ex)
@@ -92,6 +95,7 @@ func (c *conn) startStream(ex *exchange) gnet.Action {
 	}
 	ex.setBody(p, nil)
 	c.enter(stBodyStream)
+	c.armBody(0)
 	return c.dispatch(ex)
 }
 
@@ -111,7 +115,7 @@ func (c *conn) readBody() (bool, gnet.Action) {
 			_, _ = c.gc.Discard(n)
 			b.remaining -= int64(n)
 			if b.remaining > 0 {
-				c.setTimeout(c.srv.cfg.BodyTimeout)
+				c.armBody(n)
 				return false, gnet.None
 			}
 			return true, c.bodyBuffered()
@@ -131,7 +135,7 @@ func (c *conn) readBody() (bool, gnet.Action) {
 		if consumed > 0 {
 			// Only progress moves the body's clock: a wake with no new bytes
 			// (gnet runs OnTraffic for every Wake) must not postpone it.
-			c.setTimeout(c.srv.cfg.BodyTimeout)
+			c.armBody(consumed)
 		}
 		return false, gnet.None
 
@@ -141,12 +145,14 @@ func (c *conn) readBody() (bool, gnet.Action) {
 		if free <= 0 {
 			// The handler is behind, not the client: no body clock while paused.
 			c.pause()
-			c.setDeadline(time.Time{})
+			c.pauseBody()
 			return false, gnet.None
 		}
 		var done bool
+		moved := 0
 		if !b.chunked {
 			n := int(min(int64(len(in)), b.remaining, int64(free)))
+			moved = n
 			p.write(in[:n])
 			_, _ = c.gc.Discard(n)
 			b.remaining -= int64(n)
@@ -156,6 +162,7 @@ func (c *conn) readBody() (bool, gnet.Action) {
 			out, consumed, fin, err := b.dec.Decode(b.scratch[:0], src)
 			b.scratch = out
 			_, _ = c.gc.Discard(consumed)
+			moved = consumed
 			if err != nil {
 				p.fail(err)
 				b.pipe = nil
@@ -172,7 +179,7 @@ func (c *conn) readBody() (bool, gnet.Action) {
 					// handler to make more.
 					p.wantRoom()
 					c.pause()
-					c.setDeadline(time.Time{})
+					c.pauseBody()
 				}
 				return false, gnet.None
 			}
@@ -181,9 +188,10 @@ func (c *conn) readBody() (bool, gnet.Action) {
 			p.closeWrite()
 			b.pipe = nil
 			c.enter(stHandling)
+			c.pauseBody()
 			return true, gnet.None
 		}
-		c.setTimeout(c.srv.cfg.BodyTimeout)
+		c.armBody(moved)
 		return true, gnet.None
 
 	case stDiscard:
@@ -372,7 +380,12 @@ func (p *bodyPipe) Read(b []byte) (int, error) {
 		p.mu.Lock()
 	}
 	var timer *time.Timer
+	parked := false
 	for p.start == len(p.buf) && p.err == nil && !p.closed {
+		if !parked {
+			// Waiting on the client: the pool slot runs someone else meanwhile.
+			parked = pool.Park(p.ex.req.Context())
+		}
 		if !p.deadline.IsZero() {
 			d := time.Until(p.deadline)
 			if d <= 0 {
@@ -385,6 +398,15 @@ func (p *bodyPipe) Read(b []byte) (int, error) {
 			}
 		}
 		p.cond.Wait()
+	}
+	if parked {
+		p.mu.Unlock() // the loop writes the pipe while we wait for a slot
+		err := pool.Unpark(p.ex.req.Context())
+		p.mu.Lock()
+		if err != nil {
+			p.mu.Unlock()
+			return 0, err
+		}
 	}
 	if p.closed {
 		p.mu.Unlock()
@@ -428,5 +450,8 @@ func (p *bodyPipe) setReadDeadline(t time.Time) {
 // resumeReading reads again once a streaming body has room (onResumeWake).
 func (c *conn) resumeReading() gnet.Action {
 	c.resume()
+	if c.state == stBodyStream && c.deadline.Load() == 0 {
+		c.armBody(0) // waiting on the client again: its clocks run
+	}
 	return c.onTraffic()
 }

@@ -124,6 +124,14 @@ type conn struct {
 	h2 *h2Conn
 
 	// Responses held back while the client's next pipelined request runs.
+	// Minimum rates (rate.go), on the loop.
+	inMeter       rateMeter // request body arriving
+	bodyWaitUntil time.Time // when --body-timeout passes for the body wait; zero: none
+	inCheckAt     time.Time // the next check of the request rate
+	outMeter      rateMeter // response bytes leaving while someone waits on them
+	outTotal      int64     // bytes handed to gnet by writeOut
+	outSeen       int64     // bytes known to have left the queue at the last look
+
 	pendingBufs  []*bytebufferpool.ByteBuffer
 	pendingBytes int
 	heldAt       atomicInt64 // unix nanos when the oldest held response was held; 0: none
@@ -144,6 +152,10 @@ func (c *conn) hold(b *bytebufferpool.ByteBuffer) {
 // socket takes it all. bufs need stay valid only until it returns: gnet copies
 // what the socket does not take.
 func (c *conn) writeOut(bufs ...[]byte) error {
+	for _, b := range bufs {
+		c.outTotal += int64(len(b))
+	}
+	c.outTotal += int64(c.pendingBytes)
 	if len(c.pendingBufs) == 0 {
 		if len(bufs) == 1 {
 			_, err := c.gc.Write(bufs[0])
@@ -429,20 +441,33 @@ func (c *conn) onExpire(now time.Time) gnet.Action {
 		if c.proxy == proxyRequired || c.proxy == proxyOptional {
 			return c.proxyExpired()
 		}
-		// Keep-alive idle timeout: a quiet close.
+		// Keep-alive idle timeout: a quiet close, once the last response has left
+		// (a slow reader may still be reading it; --write-timeout and
+		// --min-response-rate bound that).
+		if c.gc.OutboundBuffered() > 0 {
+			c.enter(stLinger)
+			c.srv.watchDrain(c, drainClose)
+			return gnet.None
+		}
 		return gnet.Close
 	case stHead:
 		c.srv.log.Info().Str("peer", c.remoteAddr).Msg("request head not received in time (--header-timeout): 408")
 		c.reject(408, "request head timeout")
 		return gnet.None
 	case stBodyBuffer:
-		c.srv.log.Info().Str("peer", c.remoteAddr).Msg("request body stalled (--body-timeout): 408")
+		if !c.bodyExpired(now) {
+			return gnet.None
+		}
+		c.srv.log.Info().Str("peer", c.remoteAddr).Msg("request body stalled (--body-timeout) or too slow (--min-request-rate): 408")
 		c.cur = nil
 		c.body.release()
 		c.reject(408, "request body timeout")
 		return gnet.None
 	case stBodyStream:
-		c.srv.log.Info().Str("peer", c.remoteAddr).Msg("streamed request body stalled (--body-timeout)")
+		if !c.bodyExpired(now) {
+			return gnet.None
+		}
+		c.srv.log.Info().Str("peer", c.remoteAddr).Msg("streamed request body stalled (--body-timeout) or too slow (--min-request-rate)")
 		if c.body.pipe != nil {
 			c.body.pipe.fail(errBodyTimeout)
 			c.body.pipe = nil

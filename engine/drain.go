@@ -83,6 +83,12 @@ func (c *conn) checkDrain() gnet.Action {
 		return gnet.None
 	}
 	queued := c.gc.OutboundBuffered()
+	if c.observeOut(time.Now(), queued) {
+		c.srv.log.Info().Str("peer", c.remoteAddr).Int("min_bytes_per_second", c.srv.cfg.MinResponseRate).
+			Int("queued", queued).Msg("client reads its response below --min-response-rate: closing")
+		c.srv.unwatchDrain(c)
+		return c.cutSlow()
+	}
 	switch c.drainKind {
 	case drainWriter:
 		if queued > lowWater {

@@ -470,6 +470,17 @@ func (h *h2Conn) onExpire(now time.Time) gnet.Action {
 				later(end)
 			}
 		}
+		if s.inBlocked && s.outMeter.active() {
+			if s.outMeter.tooSlow(now.UnixNano(), cfg.MinResponseRate, cfg.MinRateGrace) {
+				h.srv.log.Info().Str("request", s.String()).Int("min_bytes_per_second", cfg.MinResponseRate).
+					Msg("h2 client reads below --min-response-rate")
+				if h.stalled(s) {
+					return gnet.None
+				}
+				continue
+			}
+			later(now.Add(rateCheckEvery))
+		}
 		if s.inBlocked && !s.blockedSince.IsZero() && cfg.WriteTimeout > 0 {
 			if end := s.blockedSince.Add(cfg.WriteTimeout); !now.Before(end) {
 				if h.stalled(s) {

@@ -241,6 +241,7 @@ func (h *h2Conn) writeStreamLocked(s *h2Stream, now time.Time) {
 			return
 		}
 		if n > 0 {
+			s.outMeter.add(now.UnixNano(), int64(n))
 			if n == len(s.out) {
 				s.out = s.out[:0]
 			} else {
@@ -253,6 +254,7 @@ func (h *h2Conn) writeStreamLocked(s *h2Stream, now time.Time) {
 			return
 		}
 		s.inBlocked, s.blockedSince = false, time.Time{}
+		s.outMeter.stop()
 		if s.handlerDone {
 			if tr != nil {
 				_ = h.pc.WriteTrailers(s.id, tr)
@@ -302,5 +304,11 @@ func (h *h2Conn) block(s *h2Stream, now time.Time, progressed bool) {
 	}
 	if d := h.srv.cfg.WriteTimeout; d > 0 {
 		h.arm(s.blockedSince.Add(d))
+	}
+	if h.srv.cfg.MinResponseRate > 0 && !s.outMeter.active() {
+		// The client's reading (or its flow-control window) holds the stream: its
+		// rate is measured from now (--min-response-rate).
+		s.outMeter.begin(now.UnixNano())
+		h.arm(now.Add(rateCheckEvery))
 	}
 }

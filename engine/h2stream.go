@@ -35,6 +35,7 @@ type h2Stream struct {
 	bodyWaitSince time.Time // waiting for request body since; zero when not waiting
 	blockedSince  time.Time // response bytes waiting for window since
 	inBlocked     bool      // listed in hc.blocked
+	outMeter      rateMeter // response bytes leaving while the stream is blocked
 	queued        bool      // listed in hc.ready (guarded by hc.mu)
 
 	mu          sync.Mutex

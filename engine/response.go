@@ -152,8 +152,29 @@ func declaredLength(h http.Header, log zerolog.Logger, req fmt.Stringer) int64 {
 	return -1
 }
 
+// maxPiece bounds what one handoff adds to a connection's queue: a large Write
+// leaves in pieces, each waiting for the queue to fall below highWater, so a slow
+// reader's queue holds at most highWater+maxPiece bytes however large the Write.
+const maxPiece = 64 << 10
+
 // Write buffers or streams body bytes, waiting while a slow reader's queue is full.
 func (w *response) Write(p []byte) (int, error) {
+	if len(p) <= maxPiece {
+		return w.writePiece(p)
+	}
+	n := 0
+	for n < len(p) {
+		m, err := w.writePiece(p[n:min(n+maxPiece, len(p))])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// writePiece is Write for at most maxPiece bytes.
+func (w *response) writePiece(p []byte) (int, error) {
 	w.mu.Lock()
 	if send, err := w.startWrite(w, len(p)); !send {
 		w.mu.Unlock()
@@ -327,9 +348,13 @@ func (c *conn) writeFlush(w *response) {
 		w.signal(errConnClosed)
 		return
 	}
-	if c.gc.OutboundBuffered() > highWater {
+	queued := c.gc.OutboundBuffered()
+	if queued > highWater {
 		c.srv.watchDrain(c, drainWriter)
 		return
+	}
+	if queued == 0 {
+		c.outMeter.stop() // the client keeps up
 	}
 	w.signal(nil)
 }

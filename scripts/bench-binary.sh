@@ -23,6 +23,8 @@
 #   BENCH_ONLY=uwsgi-tcp GONICORN_BENCH_DURATION=3s BENCH_ROUNDS=1 scripts/bench-binary.sh
 #   BENCH_ONLY='keepalive/gonicorn,keepalive/nethttp' scripts/bench-binary.sh
 #   BENCH_ONLY='syscalls-*' BENCH_STRACE_REQUESTS=5000 scripts/bench-binary.sh
+#   A/B of two builds in one run (the other built e.g. from another worktree):
+#   GONICORN_BIN_B=/tmp/gonicorn-old BENCH_ONLY='uwsgi-*,syscalls-*' scripts/bench-binary.sh
 #
 # Environment (defaults):
 #   GONICORN_BENCH_DURATION  each measured run, whole seconds (5s)
@@ -33,6 +35,9 @@
 #   BENCH_OUT                where binary.md, binary.json, raw-binary.txt go
 #                            (bench/results/tmp, ignored by git; make bench: bench/results)
 #   BENCH_SERVER_CPU, BENCH_LOAD_CPU  the two CPUs (0, 1)
+#   GONICORN_BIN_B           a second gonicorn binary, run as "gonicorn-b" beside
+#                            bin/gonicorn in every scenario (none)
+#   GONICORN_BIN, PEERSERVER_BIN  override the binaries built below
 # A full run (3 rounds of 5 s) takes about 6 minutes. The run holds
 # /tmp/gonicorn-bench.lock (flock), waiting up to 15 minutes for it, unless an
 # ancestor process already holds it. Only the processes it starts are stopped, each
@@ -48,4 +53,4 @@ if [ "$(nproc)" -lt 2 ]; then
 	echo "bench-binary: warning: fewer than 2 CPUs: servers and load share one" >&2
 	export BENCH_SERVER_CPU="${BENCH_SERVER_CPU:--1}" BENCH_LOAD_CPU="${BENCH_LOAD_CPU:--1}"
 fi
-exec bin/binbench -gonicorn bin/gonicorn -peer bin/peerserver "$@"
+exec bin/binbench -gonicorn "${GONICORN_BIN:-bin/gonicorn}" -peer "${PEERSERVER_BIN:-bin/peerserver}" "$@"

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -27,7 +28,7 @@ type Summary struct {
 func (r *Report) Summaries() []Summary {
 	var out []Summary
 	for _, sc := range Scenarios {
-		for _, srv := range sc.Servers {
+		for _, srv := range serversOf(sc, r.Results) {
 			var runs []Result
 			s := Summary{Scenario: sc.Name, Server: srv}
 			seen := false
@@ -69,6 +70,18 @@ func (r *Report) Summaries() []Summary {
 				s.CPUMax = max(s.CPUMax, x.CPUPerReq)
 			}
 			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// serversOf is sc's servers followed by any other server results name for sc
+// (gonicorn-b), in order of appearance.
+func serversOf(sc Scenario, results []Result) []string {
+	out := append([]string{}, sc.Servers...)
+	for _, x := range results {
+		if x.Scenario == sc.Name && !slices.Contains(out, x.Server) {
+			out = append(out, x.Server)
 		}
 	}
 	return out
@@ -183,6 +196,7 @@ func perRequest(s Syscalls, name string) (total, futexSleep float64) {
 // serverNames are the servers as the tables name them.
 var serverNames = map[string]string{
 	Gonicorn:   "gonicorn",
+	GonicornB:  "gonicorn B",
 	NetHTTP:    "net/http",
 	NetHTTPH2C: "net/http h2c",
 	FastHTTP:   "fasthttp",

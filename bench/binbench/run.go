@@ -31,6 +31,7 @@ import (
 // Tools are the programs the harness runs.
 type Tools struct {
 	Gonicorn    string // bin/gonicorn, the demo app
+	GonicornB   string // optional: another build, measured beside it as gonicorn-b
 	PeerServer  string // bench/peers/cmd/peerserver
 	UWSGI       string // uwsgi (Debian uwsgi-core, with uwsgi-plugin-python3)
 	Nginx       string
@@ -192,7 +193,7 @@ func (c *Config) Run() (*Report, error) {
 			rep.Config += ", load average before " + strings.Join(f[:3], " ")
 		}
 	}
-	for _, sc := range Scenarios {
+	for _, sc := range c.withB(Scenarios) {
 		if c.anySelected(sc) {
 			rep.Scenarios = append(rep.Scenarios, sc)
 		}
@@ -211,7 +212,7 @@ func (c *Config) Run() (*Report, error) {
 			}
 		}
 	}
-	for _, sc := range SyscallScenarios {
+	for _, sc := range c.withB(SyscallScenarios) {
 		for _, srv := range sc.Servers {
 			if !c.selected(sc.Name, srv) || stopped.Load() {
 				continue
@@ -234,6 +235,19 @@ func (c *Config) Run() (*Report, error) {
 		return rep, fmt.Errorf("no benchmark matches %q", strings.Join(c.Only, ","))
 	}
 	return rep, nil
+}
+
+// withB returns scs with gonicorn-b after gonicorn when a second build is given.
+func (c *Config) withB(scs []Scenario) []Scenario {
+	if c.Tools.GonicornB == "" {
+		return scs
+	}
+	out := make([]Scenario, len(scs))
+	for i, sc := range scs {
+		sc.Servers = append([]string{Gonicorn, GonicornB}, sc.Servers[1:]...)
+		out[i] = sc
+	}
+	return out
 }
 
 func (c *Config) anySelected(sc Scenario) bool {

@@ -15,7 +15,10 @@ import (
 // worker); the Go peers are bench/peers/cmd/peerserver; uwsgi is uWSGI 2.0 with the
 // python3 plugin running a hello-world WSGI app in one process.
 const (
-	Gonicorn   = "gonicorn"
+	Gonicorn = "gonicorn"
+	// GonicornB is a second gonicorn binary (Tools.GonicornB), measured beside the
+	// first in every scenario: an A/B comparison of two builds in one run.
+	GonicornB  = "gonicorn-b"
 	NetHTTP    = "nethttp"
 	NetHTTPH2C = "nethttp-h2c"
 	FastHTTP   = "fasthttp"
@@ -62,7 +65,11 @@ func (c *Config) startServer(dir, name, mode string) (*server, error) {
 	}
 	var err error
 	switch name {
-	case Gonicorn:
+	case Gonicorn, GonicornB:
+		bin := c.Tools.Gonicorn
+		if name == GonicornB {
+			bin = c.Tools.GonicornB
+		}
 		bind := addr
 		switch mode {
 		case modeUWSGITCP:
@@ -72,7 +79,7 @@ func (c *Config) startServer(dir, name, mode string) (*server, error) {
 		}
 		// SIGINT: the fast stop; the measured run is over.
 		s.stopSig = syscall.SIGINT
-		s.proc, err = startProc(name, c.ServerCPU, dir, c.Tools.Gonicorn, "-w", "1", "-b", bind, "--log-level", "warning")
+		s.proc, err = startProc(name, c.ServerCPU, dir, bin, "-w", "1", "-b", bind, "--log-level", "warning")
 	case NetHTTP, NetHTTPH2C, FastHTTP:
 		if mode != modeHTTP {
 			return nil, fmt.Errorf("%s does not speak %s", name, mode)
@@ -113,7 +120,7 @@ func (s *server) stop() error { return s.proc.stop(s.stopSig) }
 // worker returns the PID of the process that serves requests: gonicorn's one
 // worker (the master's child), or the server process itself.
 func (s *server) worker(timeout time.Duration) (int, error) {
-	if s.proc.name != Gonicorn {
+	if s.proc.name != Gonicorn && s.proc.name != GonicornB {
 		return s.proc.pid(), nil
 	}
 	deadline := time.Now().Add(timeout)

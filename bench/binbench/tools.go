@@ -10,7 +10,7 @@ import (
 )
 
 // FindTools locates the programs the harness needs: gonicorn and peerserver at the
-// given paths, the rest on $PATH (and /usr/sbin for nginx). A missing one is an
+// given paths (and a second gonicorn build when $GONICORN_BIN_B names one), the rest on $PATH (and /usr/sbin for nginx). A missing one is an
 // error naming the Debian package that has it (`make deps` installs them all).
 func FindTools(gonicorn, peer string) (*Tools, error) {
 	t := &Tools{UWSGIParams: "/etc/nginx/uwsgi_params"}
@@ -31,6 +31,13 @@ func FindTools(gonicorn, peer string) (*Tools, error) {
 			continue
 		}
 		*f.dst = abs(f.path)
+	}
+	if b := os.Getenv("GONICORN_BIN_B"); b != "" {
+		if st, err := os.Stat(b); err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
+			missing = append(missing, "$GONICORN_BIN_B "+b)
+		} else {
+			t.GonicornB = abs(b)
+		}
 	}
 	for _, f := range []struct {
 		dst      *string

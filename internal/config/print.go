@@ -91,7 +91,7 @@ func pyQuote(s string) string {
 func Usage(w io.Writer) {
 	bw := bufio.NewWriter(w)
 	defer bw.Flush()
-	fmt.Fprintf(bw, "usage: gonicorn [OPTIONS]\n\n")
+	fmt.Fprintf(bw, "usage: gonicorn [OPTIONS]\n       gonicorn ctl [-s SOCKET] [--json] COMMAND   (see gonicorn ctl --help)\n\n")
 	fmt.Fprintf(bw, "gonicorn %s: a pre-fork application server for Go handlers, in Gunicorn's image.\n", Version)
 	fmt.Fprintf(bw, "Settings come from, later winning: defaults, the environment (PORT, WEB_CONCURRENCY),\n")
 	fmt.Fprintf(bw, "the -c FILE config file, %s (shell-quoted), then the command line.\n", CmdArgsEnv)

@@ -179,8 +179,9 @@ func (p *Proc) Wait(timeout time.Duration) (exitCode int, err error) {
 
 // Options tune Start.
 type Options struct {
-	Env []string // extra KEY=VALUE pairs
-	Dir string
+	Env  []string // extra KEY=VALUE pairs
+	Dir  string
+	Cred *syscall.Credential // run as this user and group; nil: the test's own
 }
 
 // Start runs bin with args, capturing its output, and kills it (and reports its
@@ -199,7 +200,7 @@ func StartWith(t testing.TB, o Options, bin string, args ...string) *Proc {
 	p.Cmd.Dir = o.Dir
 	p.Cmd.Stdout = &p.stdout
 	p.Cmd.Stderr = &p.stderr
-	p.Cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	p.Cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: o.Cred}
 	if err := p.Cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", bin, err)
 	}

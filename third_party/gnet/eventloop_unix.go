@@ -262,7 +262,7 @@ func (el *eventloop) read(c *conn) error {
 	isET := el.engine.opts.EdgeTriggeredIO
 	chunk := el.engine.opts.EdgeTriggeredIOChunk
 loop:
-	n, err := unix.Read(c.fd, el.buffer)
+	n, err := netpoll.RawRead(c.fd, el.buffer) // gonicorn: raw
 	if err != nil || n == 0 {
 		if err == unix.EAGAIN {
 			return nil
@@ -330,9 +330,9 @@ loop:
 		if len(iov) > iovMax {
 			iov = iov[:iovMax]
 		}
-		n, err = gio.Writev(c.fd, iov)
+		n, err = netpoll.RawWritev(c.fd, iov) // gonicorn: raw
 	} else {
-		n, err = unix.Write(c.fd, iov[0])
+		n, err = netpoll.RawWrite(c.fd, iov[0]) // gonicorn: raw
 	}
 	_, _ = c.outboundBuffer.Discard(n)
 	switch err {
@@ -398,7 +398,7 @@ func (el *eventloop) close(c *conn, err error) error {
 	if c.dupped {
 		err0 = el.poller.Delete(c.fd)
 	}
-	err1 := unix.Close(c.fd)
+	err1 := netpoll.RawClose(c.fd) // gonicorn: raw
 	if err0 != nil {
 		err0 = fmt.Errorf("failed to delete fd=%d from poller in event-loop(%d): %v",
 			c.fd, el.idx, os.NewSyscallError("delete", err0))

@@ -9,8 +9,6 @@ import (
 	"runtime"
 	"sync/atomic"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/panjf2000/gnet/v2/pkg/netpoll"
 )
 
@@ -98,7 +96,7 @@ func (c *conn) TryWrite(p []byte) (int, bool) {
 		c.out.Store(outFree)
 		return 0, false
 	}
-	n, err := unix.Write(c.fd, p)
+	n, err := netpoll.RawWrite(c.fd, p)
 	c.out.Store(outFree)
 	if err != nil || n < 0 {
 		n = 0

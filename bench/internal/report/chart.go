@@ -117,10 +117,13 @@ func fill(img *image.RGBA, r image.Rectangle, c color.RGBA) {
 
 // drawText draws s with its top-left corner at (x, y), upper-cased.
 func drawText(img *image.RGBA, x, y int, s string, c color.RGBA) {
+	prev := ' '
 	for _, r := range s {
-		if r != 'µ' && r != 'x' {
+		// 'x' stays small only as a ratio's sign after a digit ("1.5x").
+		if r != 'µ' && (r != 'x' || !unicode.IsDigit(prev)) {
 			r = unicode.ToUpper(r)
 		}
+		prev = r
 		if g, ok := glyphs[r]; ok {
 			for gy, line := range g {
 				for gx, px := range line {

@@ -42,7 +42,7 @@ func (p *Poller) initParking() {
 // this call, so the set itself is checked after that and before every wait.
 func (p *Poller) waitEvents(events []unix.EpollEvent) (n int, err error) {
 	rerr := p.raw.Read(func(uintptr) bool {
-		n, err = unix.EpollWait(p.fd, events, 0)
+		n, err = rawEpollPoll(p.fd, events)
 		return n != 0 || err != nil && err != unix.EINTR
 	})
 	if rerr != nil && err == nil {
@@ -55,7 +55,7 @@ func (p *Poller) waitEvents(events []unix.EpollEvent) (n int, err error) {
 // (ReadEvents, WriteEvents, both, or 0 for errors and hang-ups only).
 func (p *Poller) ModEvents(pa *PollAttachment, ev uint32) error {
 	return os.NewSyscallError("epoll_ctl mod",
-		unix.EpollCtl(p.fd, unix.EPOLL_CTL_MOD, pa.FD, &unix.EpollEvent{Fd: int32(pa.FD), Events: ev}))
+		rawEpollCtl(p.fd, unix.EPOLL_CTL_MOD, pa.FD, &unix.EpollEvent{Fd: int32(pa.FD), Events: ev}))
 }
 
 // AddReadExclusive registers a listening socket shared with other pollers and
@@ -63,5 +63,5 @@ func (p *Poller) ModEvents(pa *PollAttachment, ev uint32) error {
 // connection wakes one waiting poller rather than every one.
 func (p *Poller) AddReadExclusive(pa *PollAttachment) error {
 	return os.NewSyscallError("epoll_ctl add",
-		unix.EpollCtl(p.fd, unix.EPOLL_CTL_ADD, pa.FD, &unix.EpollEvent{Fd: int32(pa.FD), Events: unix.EPOLLIN | unix.EPOLLEXCLUSIVE}))
+		rawEpollCtl(p.fd, unix.EPOLL_CTL_ADD, pa.FD, &unix.EpollEvent{Fd: int32(pa.FD), Events: unix.EPOLLIN | unix.EPOLLEXCLUSIVE}))
 }
