@@ -233,8 +233,10 @@ func TestMetricsMatchTrafficAcrossReloadAndKill(t *testing.T) {
 	if got := series(mfs, "gonicorn_workers_target")[""]; got != 2 {
 		t.Errorf("gonicorn_workers_target = %v, want 2", got)
 	}
-	if _, ok := series(mfs, "gonicorn_listen_queue_length")["listener="+h.tcp]; !ok {
-		t.Errorf("no gonicorn_listen_queue_length{listener=%q}", h.tcp)
+	for _, l := range []string{h.tcp, "unix:" + h.unixPath} {
+		if _, ok := series(mfs, "gonicorn_listen_queue_length")["listener="+l]; !ok {
+			t.Errorf("no gonicorn_listen_queue_length{listener=%q}", l)
+		}
 	}
 
 	// HUP: the old workers drain and report their last counts before exiting.

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -61,6 +62,7 @@ var stateBounds = [...]stateBound{
 // through here.
 func (c *conn) enter(st connState) {
 	c.state = st
+	c.markIdle(st)
 	switch stateBounds[st] {
 	case boundNone:
 		c.setDeadline(time.Time{})
@@ -109,6 +111,7 @@ type conn struct {
 
 	state     connState
 	deadline  atomicInt64 // unix nanos; 0: none. Set on the loop, read by the clock.
+	idleSince atomicInt64 // unix nanos since it waits on its client with nothing in progress; 0: busy (evict.go)
 	paused    bool        // read interest is off
 	mustClose bool        // the connection cannot carry another request (a broken body)
 	requests  int         // requests served on this connection
@@ -136,7 +139,10 @@ type conn struct {
 	pendingBytes int
 	heldAt       atomicInt64 // unix nanos when the oldest held response was held; 0: none
 	readySince   atomicInt64 // unix nanos since a finished response waits for the loop; 0: none
-	iov          [][]byte
+	// inputWhileHandling: the client sent bytes while its request ran (set on
+	// the loop, read by a handler that wrote its response itself).
+	inputWhileHandling atomic.Bool
+	iov                [][]byte
 }
 
 // hold keeps a finished response to be written with the next one.
@@ -324,6 +330,7 @@ func (h *loopHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	}
 	c := newConn(h.s, lf, gc)
 	gc.SetContext(c)
+	c.markIdle(stIdle) // accepted, nothing sent yet
 	h.s.admitted()
 	h.s.conns.Store(c, struct{}{})
 	h.s.stats.ConnOpened(c.protocol())
@@ -403,7 +410,12 @@ func (c *conn) onTraffic() gnet.Action {
 			}
 		case stHandling:
 			// The client sent more while its request runs (pipelining): keep it
-			// buffered, but bounded.
+			// buffered, but bounded. A handler that wrote its response itself
+			// checks the flag after it wrote (or this sees wroteDirect).
+			c.inputWhileHandling.Store(true)
+			if c.cur != nil && c.cur.wroteDirect.Load() {
+				return c.settleDirect() // and parses what came
+			}
 			if c.gc.InboundBuffered() > pipelineLimit {
 				c.pause()
 			}

@@ -33,6 +33,13 @@ type exchange struct {
 	chained    bool                       // this request runs behind another in one pool task
 	hmu        sync.Mutex
 
+	// direct: the handler may write its whole response to the socket itself
+	// (set at dispatch: a keep-alive HTTP/1 request read whole, nothing queued
+	// or held before it, nothing pipelined behind it). wroteDirect: it did; the
+	// loop moves the connection on when it next sees it (conn.settleDirect).
+	direct      bool
+	wroteDirect atomic.Bool
+
 	// state moves once from exActive to one of the ends; whoever moves it owns
 	// the response bytes that are still to be written.
 	state atomic.Int32
@@ -76,6 +83,9 @@ func (ex *exchange) setTrailers(fields []http1.OwnedField) {
 func (c *conn) dispatch(ex *exchange) gnet.Action {
 	if c.state != stBodyStream {
 		c.enter(stHandling)
+		ex.direct = c.dialect == dialectHTTP1 && !ex.closeAfter && !ex.expect100 && !c.mustClose &&
+			ex.next == nil && !ex.chained && len(c.pendingBufs) == 0
+		c.inputWhileHandling.Store(false)
 	}
 	c.srv.beginRequest()
 	h, err := c.srv.pool.Submit(c.lctx, ex)
@@ -211,14 +221,15 @@ func (c *conn) serviceWrites() gnet.Action {
 			c.writeFlush(&ex.w)
 		}
 		out := ex.w.takeSent()
-		if out == nil {
-			break
-		}
-		keep := !ex.closeAfter && !ex.w.closeConn && !c.mustClose && c.state == stHandling &&
-			(ex.next != nil || c.gc.InboundBuffered() > 0) && c.pendingBytes+out.Len() <= holdLimit
-		if keep {
+		switch {
+		case out == nil && !ex.wroteDirect.Load():
+			return c.flushIfWaiting()
+		case out == nil:
+			// The handler wrote the response itself.
+		case !ex.closeAfter && !ex.w.closeConn && !c.mustClose && c.state == stHandling &&
+			(ex.next != nil || c.gc.InboundBuffered() > 0) && c.pendingBytes+out.Len() <= holdLimit:
 			c.hold(out)
-		} else {
+		default:
 			werr := c.writeOut(out.B)
 			putBuf(out)
 			if werr != nil {
@@ -230,11 +241,25 @@ func (c *conn) serviceWrites() gnet.Action {
 			return gnet.Close
 		}
 	}
+	return c.flushIfWaiting()
+}
+
+// flushIfWaiting sends everything held once the connection waits on the client.
+func (c *conn) flushIfWaiting() gnet.Action {
 	if c.state != stHandling {
-		// The connection now waits on the client: send everything held.
 		c.flushPending()
 	}
 	return gnet.None
+}
+
+// settleDirect moves the connection on from a response its handler wrote to
+// the socket itself. It runs on the loop whenever the loop sees the connection
+// while it is handling: the client's next request, or the clock.
+func (c *conn) settleDirect() gnet.Action {
+	if ex := c.cur; ex == nil || !ex.wroteDirect.Load() {
+		return gnet.None
+	}
+	return c.serviceWrites()
 }
 
 // finishExchange moves the connection on after ex's response is queued.

@@ -185,6 +185,7 @@ func (h *h2Conn) onRequest(ev *h2.Event, now time.Time) {
 	r, err := h2.NewRequest(context.Background(), ev.Request, ev.EndStream)
 	if err == nil {
 		r.RemoteAddr = h.c.remoteAddr
+		h.c.applyForwarded(r)
 	}
 	if err != nil {
 		h.srv.log.Info().Str("peer", h.c.remoteAddr).Err(err).Msg("h2 bad request target: 400")
@@ -194,6 +195,7 @@ func (h *h2Conn) onRequest(ev *h2.Event, now time.Time) {
 	}
 	s := newH2Stream(h, ev.StreamID, r)
 	h.streams[ev.StreamID] = s
+	h.c.idleSince.Store(0)
 	if ev.EndStream {
 		s.bodyEOF = true
 		h.submit(s)
@@ -353,6 +355,7 @@ func (h *h2Conn) maybeFinish(s *h2Stream) {
 	h.pc.ReleaseStream(s.id)
 	if len(h.streams) == 0 {
 		h.lastIdle = time.Now()
+		h.c.idleSince.Store(h.lastIdle.UnixNano()) // an idle keep-alive connection (evict.go)
 		h.arm(h.lastIdle.Add(h.idleTimeout()))
 	}
 }

@@ -79,6 +79,11 @@ type Options struct {
 	// Default 127.0.0.1 and ::1.
 	ForwardedAllowIPs []string
 
+	// ForwardedForRemoteAddr takes r.RemoteAddr (and the access log's %(h)s) from
+	// the X-Forwarded-For header of ForwardedAllowIPs peers: the rightmost address
+	// that is not itself one of them, with port 0. Default false.
+	ForwardedForRemoteAddr bool
+
 	// ProxyProtocol is the PROXY protocol header expected at the start of TCP
 	// connections from ProxyAllowFrom peers: "off" (or ""), "v1", "v2", or "auto"
 	// (either version, or none). Default off.

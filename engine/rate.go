@@ -112,10 +112,9 @@ func (c *conn) armBody(progress int) {
 			c.inCheckAt = time.Time{}
 		}
 		c.inMeter.add(now.UnixNano(), int64(progress))
-		// Progress moves the body timeout, never the next rate check: a trickle
-		// arriving more often than the check would postpone it forever. A check
-		// already due stays due (the clock runs it on its next tick) even when
-		// bytes arrive first.
+		// Progress moves the body timeout, never the next rate check (only the
+		// check does): a trickle arriving more often than the check would
+		// postpone it forever.
 		if c.inCheckAt.IsZero() {
 			c.inCheckAt = now.Add(rateCheckEvery)
 		}

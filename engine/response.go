@@ -512,6 +512,7 @@ func (w *response) finish() {
 		w.writeHeaderLocked(http.StatusOK)
 	}
 	var out *bytebufferpool.ByteBuffer
+	whole := !w.headSent // out holds the whole response
 	if !w.headSent {
 		out = getBuf()
 		trailers := w.hdr.trailerKeys()
@@ -548,7 +549,9 @@ func (w *response) finish() {
 	}
 	w.sent = out
 	status, n := w.status, w.written
-	if w.ex.next == nil || w.ex.next.state.Load() != exActive {
+	if whole && w.ex.direct && !w.closeConn && w.writeDirect(out) {
+		// Out on the wire without the loop: no wake, no hop.
+	} else if w.ex.next == nil || w.ex.next.state.Load() != exActive {
 		// With a request chained behind, its own completion (or its timeout,
 		// panic or streamed piece) wakes the loop for both: one wake a burst.
 		if err := w.c.gc.Wake(onFinalWake); err != nil {
@@ -561,6 +564,35 @@ func (w *response) finish() {
 	}
 	w.mu.Unlock()
 	w.ex.logAccess(status, n, w.hdr.head)
+}
+
+// writeDirect writes a whole keep-alive response to the socket from the
+// handler's goroutine when nothing is queued for the connection (gnet's
+// TryWrite), and reports whether all of it went. What the socket did not take
+// stays in out for the loop to write after it. The loop moves the connection
+// on when it next sees it: at the client's next request, at once when one
+// arrived already, or within a tick of the clock.
+func (w *response) writeDirect(out *bytebufferpool.ByteBuffer) bool {
+	c := w.c
+	n, ok := c.ctl.TryWrite(out.B)
+	if !ok {
+		return false
+	}
+	if n < len(out.B) {
+		out.B = out.B[:copy(out.B, out.B[n:])]
+		return false
+	}
+	w.sent = nil
+	putBuf(out)
+	w.ex.wroteDirect.Store(true)
+	if c.inputWhileHandling.Load() {
+		// The next request is already buffered: the loop will not hear of
+		// the connection again by itself.
+		_ = c.gc.Wake(onFinalWake)
+	} else {
+		c.readySince.CompareAndSwap(0, time.Now().UnixNano())
+	}
+	return true
 }
 
 // takeSent hands the final write's buffer to the loop.

@@ -58,6 +58,7 @@ type Server struct {
 	serving  chan struct{} // closed once the event loops accept
 	lns      []*listenerFD // the sockets the event loops accept from
 	atCap    atomic.Bool   // accepting is paused: the connection cap is reached
+	evicted  evictStats    // idle connections closed at the cap (evict.go)
 
 	drainMu      sync.Mutex
 	drainWaiters map[*conn]struct{}
@@ -281,6 +282,7 @@ func (s *Server) clock() {
 				return true
 			})
 			s.pool.ExpireQueued(now)
+			s.evictIdle(nowNano)
 			s.probeLoops(nowNano, &probes)
 		}
 	}

@@ -31,6 +31,13 @@ var (
 	onResumeWake = wakeFor((*conn).resumeReading)
 )
 
+// Connection cap.
+var (
+	// onEvictWake: the worker is at its connection cap and this connection is
+	// among the oldest idle ones (evict.go; the clock asks).
+	onEvictWake = wakeFor((*conn).evict)
+)
+
 // Output.
 var (
 	// onFinalWake: a response is complete (exchange.go).

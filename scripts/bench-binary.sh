@@ -17,6 +17,8 @@
 #   uwsgi-tcp   wrk -c32 → nginx uwsgi_pass TCP  gonicorn uwsgi
 #   uwsgi-unix  wrk -c32 → nginx uwsgi_pass unix gonicorn uwsgi
 #   proxy       wrk -c32 → nginx proxy_pass keepalive  gonicorn nethttp
+#   reload-uwsgi-tcp, reload-uwsgi-unix   uwsgi-tcp/-unix with SIGHUP to the master every
+#               second: zero failed requests (first round only)      gonicorn
 #   syscalls-uwsgi-tcp, syscalls-uwsgi-unix   strace -c -f on the worker   gonicorn uwsgi
 #
 # Examples:

@@ -1,7 +1,6 @@
 package binbench
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -36,7 +35,9 @@ func startProc(name string, cpu int, dir string, bin string, args ...string) (*p
 	p.cmd.Dir = dir
 	p.cmd.Stdout = &p.out
 	p.cmd.Stderr = &p.out
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Its own group (so that a server's workers can be killed with it), and killed
+	// should the harness die without stopping it.
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := p.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
@@ -209,6 +210,3 @@ func (t *tailBuffer) String() string {
 	defer t.mu.Unlock()
 	return string(t.b)
 }
-
-// errJoin joins non-nil errors.
-func errJoin(errs ...error) error { return errors.Join(errs...) }

@@ -167,6 +167,30 @@ func (r *Report) Targets() []Target {
 		}
 		out = append(out, t)
 	}
+	for _, sc := range []string{"reload-uwsgi-tcp", "reload-uwsgi-unix"} {
+		t := Target{Name: "HUP reloads under load (" + strings.TrimPrefix(sc, "reload-") + ")", Goal: "zero failed requests"}
+		var runs, hups int
+		var requests int64
+		for _, x := range r.Results {
+			if x.Scenario != sc || x.Server != Gonicorn {
+				continue
+			}
+			t.Known = true
+			if x.Err != "" {
+				t.Measured = oneLine(clip(x.Err, 200))
+				runs = -1
+				break
+			}
+			runs++
+			hups += x.Reloads
+			requests += x.Requests
+		}
+		if runs > 0 {
+			t.Met = true
+			t.Measured = fmt.Sprintf("%s requests through nginx across %d reloads, none failed", thousands(float64(requests)), hups)
+		}
+		out = append(out, t)
+	}
 	ratio("new connection per request", "close", NetHTTP, "CPU/req ≤ net/http's", 0, true)
 	ratio("keep-alive, wrk -c64", "keepalive", NetHTTP, "≥ 1.5x net/http req/s", 1.5, false)
 	if g, f, ok := pair("keepalive", FastHTTP); ok {
@@ -232,6 +256,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 			continue
 		}
 		base, hasBase := find(ss, sc.Name, sc.Baseline)
+		if sc.Baseline == "" {
+			hasBase = false
+		}
 		fmt.Fprintf(&b, "### %s — %s\n\n%s", sc.Title, sc.Load.describe(), scenarioNote(sc))
 		b.WriteString("| server | req/s | vs " + serverNames[sc.Baseline] + " | server CPU µs/req | CPU vs " +
 			serverNames[sc.Baseline] + " |")
@@ -296,6 +323,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 }
 
 func scenarioNote(sc Scenario) string {
+	if sc.Reloads {
+		return "wrk → nginx → `uwsgi_pass` → `gonicorn -w 1`, with SIGHUP sent to the master every second of the run: each starts a new worker and stops the old one gracefully. Any failed request (nginx answers 502) fails the run.\n\n"
+	}
 	switch sc.Nginx {
 	case "uwsgi":
 		return "wrk → nginx (one worker, pinned with wrk) → `uwsgi_pass` (a new upstream connection per request) → the server.\n\n"
@@ -303,6 +333,23 @@ func scenarioNote(sc Scenario) string {
 		return "wrk → nginx (one worker, pinned with wrk) → `proxy_pass` over HTTP/1.1 with `keepalive 32` → the server.\n\n"
 	}
 	return ""
+}
+
+// WriteSyscalls writes the system-call table alone, with strace's own tables
+// after it.
+func (r *Report) WriteSyscalls(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("# System calls per request\n\n")
+	fmt.Fprintf(&b, "Measured %s UTC by bench/binbench (`make bench`; this table alone: `BENCH_ONLY='syscalls-*' scripts/bench-binary.sh`); %s.\n\n", r.Start.Format("2006-01-02 15:04"), r.Config)
+	r.writeSyscalls(&b)
+	for _, s := range r.Syscalls {
+		if s.Raw != "" {
+			fmt.Fprintf(&b, "## strace -c -f: %s, %s, %d requests\n\n```\n%s\n```\n\n", serverNames[s.Server],
+				strings.TrimPrefix(s.Scenario, "syscalls-"), s.Requests, strings.TrimRight(s.Raw, "\n"))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // writeSyscalls writes the strace table: per request, every call any server made
@@ -408,6 +455,9 @@ func thousands(v float64) string {
 func (r *Report) WriteBenchLines(w io.Writer) error {
 	var b strings.Builder
 	for _, x := range r.Results {
+		if strings.HasPrefix(x.Scenario, "reload-") {
+			continue // a check, not a speed
+		}
 		if x.Err != "" {
 			fmt.Fprintf(&b, "--- FAIL: BenchmarkBinary/%s/%s\n    %s\n", x.Scenario, x.Server, oneLine(x.Err))
 			continue
@@ -484,6 +534,15 @@ func (r *Report) WriteSummary(w io.Writer) error {
 	row("nginx `uwsgi_pass` TCP, `wrk -c32`", "uwsgi-tcp", UWSGI, "nginx uwsgi_pass tcp")
 	row("nginx `uwsgi_pass` unix, `wrk -c32`", "uwsgi-unix", UWSGI, "nginx uwsgi_pass unix")
 	row("nginx `proxy_pass` keepalive, `wrk -c32`", "proxy", NetHTTP, "")
+	for _, t := range r.Targets() {
+		if strings.HasPrefix(t.Name, "HUP reloads") && t.Known {
+			v := "met"
+			if !t.Met {
+				v = "**not met**"
+			}
+			fmt.Fprintf(&b, "| %s, nginx `uwsgi_pass` | %s | | | | %s: %s |\n", t.Name, t.Measured, t.Goal, v)
+		}
+	}
 	for _, mode := range []string{"uwsgi-tcp", "uwsgi-unix"} {
 		var g, u *Syscalls
 		for i := range r.Syscalls {

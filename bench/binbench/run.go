@@ -18,10 +18,12 @@
 package binbench
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -78,6 +80,10 @@ type Scenario struct {
 	// Baseline is the one ratios are taken against.
 	Servers  []string
 	Baseline string
+	// Reloads sends SIGHUP to gonicorn's master every second of the measured run
+	// (a new worker each time, the old one stopping gracefully): a check that no
+	// request fails, run in the first round only.
+	Reloads bool
 }
 
 // Scenarios are every comparison `make bench` makes.
@@ -96,6 +102,10 @@ var Scenarios = []Scenario{
 		Mode: modeUWSGIUnix, Nginx: "uwsgi", Servers: []string{Gonicorn, UWSGI}, Baseline: UWSGI},
 	{Name: "proxy", Title: "nginx proxy_pass, upstream keepalive", Load: Load{Tool: "wrk", Conns: 32},
 		Mode: modeHTTP, Nginx: "proxy", Servers: []string{Gonicorn, NetHTTP}, Baseline: NetHTTP},
+	{Name: "reload-uwsgi-tcp", Title: "HUP reloads under load, nginx uwsgi_pass over TCP", Load: Load{Tool: "wrk", Conns: 32},
+		Mode: modeUWSGITCP, Nginx: "uwsgi", Servers: []string{Gonicorn}, Reloads: true},
+	{Name: "reload-uwsgi-unix", Title: "HUP reloads under load, nginx uwsgi_pass over a unix socket", Load: Load{Tool: "wrk", Conns: 32},
+		Mode: modeUWSGIUnix, Nginx: "uwsgi", Servers: []string{Gonicorn}, Reloads: true},
 }
 
 // SyscallScenarios are the strace runs: nginx uwsgi_pass to each server.
@@ -123,6 +133,8 @@ type Result struct {
 	// P50 and P99 are latencies in µs (wrk); 0 when unknown.
 	P50 float64 `json:"p50_us,omitempty"`
 	P99 float64 `json:"p99_us,omitempty"`
+	// Reloads is the number of SIGHUPs sent during the run (Scenario.Reloads).
+	Reloads int `json:"reloads,omitempty"`
 	// Err is why the run has no numbers.
 	Err string `json:"error,omitempty"`
 }
@@ -133,7 +145,9 @@ type Syscalls struct {
 	Server   string         `json:"server"`
 	Requests int64          `json:"requests"`
 	Counts   []SyscallCount `json:"counts"`
-	Err      string         `json:"error,omitempty"`
+	// Raw is strace's own table.
+	Raw string `json:"raw,omitempty"`
+	Err string `json:"error,omitempty"`
 }
 
 // Report is everything a harness run measured.
@@ -200,6 +214,9 @@ func (c *Config) Run() (*Report, error) {
 	}
 	for round := 1; round <= c.Rounds; round++ {
 		for _, sc := range rep.Scenarios {
+			if sc.Reloads && round > 1 {
+				continue
+			}
 			n := len(sc.Servers)
 			for i := range n {
 				srv := sc.Servers[(i+round-1)%n]
@@ -273,6 +290,9 @@ func (c *Config) logResult(r Result) {
 	if r.NginxCPUPerReq > 0 {
 		ng = fmt.Sprintf(", nginx %.1f µs", r.NginxCPUPerReq)
 	}
+	if r.Reloads > 0 {
+		ng += fmt.Sprintf(", %d reloads, no request failed", r.Reloads)
+	}
 	fmt.Fprintf(c.Log, "%-12s %-12s round %d: %9.0f req/s  server CPU %6.2f µs/req%s  p99 %s\n",
 		r.Scenario, r.Server, r.Round, r.ReqPerSec, r.CPUPerReq, ng, usText(r.P99))
 }
@@ -294,7 +314,7 @@ func (c *Config) setup(sc Scenario, srv string) (s *server, ng *proc, dir, url s
 			errs = append(errs, s.stop())
 		}
 		errs = append(errs, os.RemoveAll(dir))
-		return errJoin(errs...)
+		return errors.Join(errs...)
 	}
 	fail := func(e error) (*server, *proc, string, string, func() error, error) {
 		cleanup()
@@ -349,7 +369,24 @@ func (c *Config) measure(sc Scenario, srv string, round int) (res Result) {
 	if ng != nil {
 		ng0, _ = treeCPU(ng.pid())
 	}
+	var reloaded func() (int, error)
+	if sc.Reloads {
+		if reloaded, err = c.reloadEverySecond(s); err != nil {
+			res.Err = err.Error()
+			return res
+		}
+	}
 	t, err := c.runLoad(dir, url, sc.Load, c.Duration)
+	if reloaded != nil {
+		n, rerr := reloaded()
+		res.Reloads = n
+		if err == nil && rerr != nil {
+			err = rerr
+		}
+		if err != nil {
+			err = fmt.Errorf("across %d reloads: %w", n, err)
+		}
+	}
 	if err != nil {
 		res.Err = err.Error()
 		return res
@@ -375,6 +412,52 @@ func (c *Config) measure(sc Scenario, srv string, round int) (res Result) {
 		res.Err = fmt.Sprintf("%s exited during the run: %s", srv, clip(s.proc.out.String(), 2000))
 	}
 	return res
+}
+
+// reloadEverySecond sends SIGHUP to s's master every second (every half of a
+// shorter run), leaving the run's last interval without one. The returned function
+// stops the signals and returns how many were sent, and an error unless the worker
+// serving before them is gone within 30 s (the reloads happened).
+func (c *Config) reloadEverySecond(s *server) (func() (int, error), error) {
+	first, err := s.worker(10 * time.Second)
+	if err != nil {
+		return nil, err
+	}
+	every := min(time.Second, c.Duration/2)
+	count := max(int(c.Duration/every)-1, 1)
+	stop, done := make(chan struct{}), make(chan int, 1)
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		n := 0
+		for n < count {
+			select {
+			case <-stop:
+				done <- n
+				return
+			case <-t.C:
+			}
+			if s.proc.cmd.Process.Signal(syscall.SIGHUP) == nil {
+				n++
+			}
+		}
+		done <- n
+	}()
+	return func() (int, error) {
+		close(stop)
+		n := <-done
+		if n == 0 {
+			return 0, errors.New("the run ended before a SIGHUP was sent")
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for slices.Contains(descendants(s.proc.pid()), first) {
+			if time.Now().After(deadline) {
+				return n, fmt.Errorf("worker %d still serves 30 s after %d SIGHUPs", first, n)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		return n, nil
+	}, nil
 }
 
 // countSyscalls counts the system calls of srv's worker under c.StraceRequests
@@ -403,7 +486,8 @@ func (c *Config) countSyscalls(sc Scenario, srv string) (res Syscalls) {
 	}
 	// nginx may still be passing the warm-up's last requests: count none of them.
 	waitQuiet(pid, 3*time.Second)
-	counts, err := c.traceRequests(dir, pid, url, c.StraceRequests)
+	counts, raw, err := c.traceRequests(dir, pid, url, c.StraceRequests)
+	res.Raw = raw
 	if err != nil {
 		res.Err = err.Error()
 		return res

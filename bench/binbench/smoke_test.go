@@ -70,6 +70,8 @@ func TestHarnessSmoke(t *testing.T) {
 			t.Errorf("%s/%s: %s", r.Scenario, r.Server, r.Err)
 		} else if r.Requests <= 0 || r.CPUPerReq <= 0 || r.ReqPerSec <= 0 {
 			t.Errorf("%s/%s: no numbers: %+v", r.Scenario, r.Server, r)
+		} else if strings.HasPrefix(r.Scenario, "reload-") && r.Reloads < 1 {
+			t.Errorf("%s/%s: no reload: %+v", r.Scenario, r.Server, r)
 		}
 	}
 	want := 0

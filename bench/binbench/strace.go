@@ -101,8 +101,8 @@ func waitQuiet(pid int, timeout time.Duration) {
 
 // traceRequests attaches strace -c -f to pid (every thread), sends exactly n
 // requests to url (h2load --h1, 32 connections), detaches, and returns strace's
-// counts.
-func (c *Config) traceRequests(dir string, pid int, url string, n int) ([]SyscallCount, error) {
+// counts and its table as it wrote it.
+func (c *Config) traceRequests(dir string, pid int, url string, n int) ([]SyscallCount, string, error) {
 	outFile := filepath.Join(dir, fmt.Sprintf("strace-%d.txt", pid))
 	args := []string{"-c", "-f", "-p", strconv.Itoa(pid), "-o", outFile}
 	bin := c.Tools.Strace
@@ -112,16 +112,16 @@ func (c *Config) traceRequests(dir string, pid int, url string, n int) ([]Syscal
 	}
 	st, err := startProc("strace", -1, dir, bin, args...)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer st.stop(syscall.SIGKILL)
 	deadline := time.Now().Add(15 * time.Second)
 	for !allTraced(pid) {
 		if st.exited() {
-			return nil, fmt.Errorf("strace exited: %v: %s", st.err, st.out.String())
+			return nil, "", fmt.Errorf("strace exited: %v: %s", st.err, st.out.String())
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("strace did not attach to every thread of %d within 15s: %s", pid, st.out.String())
+			return nil, "", fmt.Errorf("strace did not attach to every thread of %d within 15s: %s", pid, st.out.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -137,14 +137,14 @@ func (c *Config) traceRequests(dir string, pid int, url string, n int) ([]Syscal
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return nil, fmt.Errorf("h2load under strace: %v\n%s", err, clip(string(out), 3000))
+		return nil, "", fmt.Errorf("h2load under strace: %v\n%s", err, clip(string(out), 3000))
 	}
 	r, err := parseH2load(string(out), int64(len(WantBody)))
 	if err != nil {
-		return nil, fmt.Errorf("h2load under strace: %w\n%s", err, clip(string(out), 3000))
+		return nil, "", fmt.Errorf("h2load under strace: %w\n%s", err, clip(string(out), 3000))
 	}
 	if r.requests != int64(n) {
-		return nil, fmt.Errorf("h2load under strace: %d of %d requests succeeded", r.requests, n)
+		return nil, "", fmt.Errorf("h2load under strace: %d of %d requests succeeded", r.requests, n)
 	}
 	// The responses are in; let the worker finish what follows them (closing the
 	// connections) before detaching.
@@ -154,11 +154,12 @@ func (c *Config) traceRequests(dir string, pid int, url string, n int) ([]Syscal
 	select {
 	case <-st.done:
 	case <-time.After(30 * time.Second):
-		return nil, fmt.Errorf("strace did not exit within 30s of SIGINT")
+		return nil, "", fmt.Errorf("strace did not exit within 30s of SIGINT")
 	}
 	b, err := os.ReadFile(outFile)
 	if err != nil {
-		return nil, fmt.Errorf("strace output: %w (%s)", err, st.out.String())
+		return nil, "", fmt.Errorf("strace output: %w (%s)", err, st.out.String())
 	}
-	return parseStraceSummary(string(b))
+	counts, err := parseStraceSummary(string(b))
+	return counts, string(b), err
 }

@@ -115,6 +115,10 @@ type Config struct {
 	// (--forwarded-allow-ips). Default 127.0.0.1,::1.
 	ForwardedAllowIPs []string
 
+	// ForwardedForRemoteAddr takes the client address (r.RemoteAddr, %(h)s) from the
+	// X-Forwarded-For header of --forwarded-allow-ips peers
+	// (--forwarded-for-remote-addr). Default false.
+	ForwardedForRemoteAddr bool
 	// ProxyProtocol is the PROXY protocol expected on TCP binds (--proxy-protocol):
 	// off, v1, v2, or auto (either version, or none). Default off.
 	ProxyProtocol string

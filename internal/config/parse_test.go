@@ -85,6 +85,7 @@ var everyFlagCases = []struct {
 	{"--forwarded-allow-ips", []string{"--forwarded-allow-ips", "*"}, func(c *Config) any { return c.ForwardedAllowIPs }, []string{"*"}},
 	{"--shutdown-delay", []string{"--shutdown-delay", "5"}, func(c *Config) any { return c.ShutdownDelay }, 5 * time.Second},
 	{"--readiness-path", []string{"--readiness-path", "/readyz"}, func(c *Config) any { return c.ReadinessPath }, "/readyz"},
+	{"--forwarded-for-remote-addr", []string{"--forwarded-for-remote-addr"}, func(c *Config) any { return c.ForwardedForRemoteAddr }, true},
 	{"--proxy-protocol", []string{"--proxy-protocol", "v2"}, func(c *Config) any { return c.ProxyProtocol }, "v2"},
 	{"--proxy-allow-from comma list", []string{"--proxy-allow-from", "10.0.0.0/8,::1"}, func(c *Config) any { return c.ProxyAllowFrom }, []string{"10.0.0.0/8", "::1"}},
 	{"--access-logfile -", []string{"--access-logfile", "-"}, func(c *Config) any { return c.AccessLogFile }, "-"},

@@ -399,6 +399,9 @@ var settings = []*setting{
 		item: checkAllowEntry},
 		func(c *Config) *[]string { return &c.ForwardedAllowIPs }),
 
+	boolSetting(setting{flag: "forwarded-for-remote-addr", names: []string{"forwarded_for_remote_addr"}, section: sectionPeers,
+		help: "take r.RemoteAddr and %(h)s from X-Forwarded-For of --forwarded-allow-ips peers"},
+		func(c *Config) *bool { return &c.ForwardedForRemoteAddr }),
 	choiceSetting(setting{flag: "proxy-protocol", names: []string{"proxy_protocol"}, section: sectionPeers,
 		help: "PROXY protocol header expected on TCP binds from --proxy-allow-from peers; auto = v1, v2 or none"},
 		func(c *Config) *string { return &c.ProxyProtocol }, "off", "v1", "v2", "auto"),

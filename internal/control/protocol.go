@@ -62,7 +62,7 @@ type Listener struct {
 	Spec     string `json:"bind"`
 	Protocol string `json:"protocol"`
 	Address  string `json:"address"`
-	// Queue is the accept queue length (TCP only; -1 where Linux does not report it).
+	// Queue is the accept queue length (-1 where the kernel does not report it).
 	Queue int64 `json:"accept_queue"`
 }
 

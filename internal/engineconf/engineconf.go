@@ -39,6 +39,7 @@ func Options(cfg *config.Config, log zerolog.Logger, access *logs.AccessLog) eng
 		HTTP2MaxHeaderListSize:    cfg.HTTP2MaxHeaderListSize,
 		UWSGIAllowFrom:            cfg.UWSGIAllowFrom,
 		ForwardedAllowIPs:         cfg.ForwardedAllowIPs,
+		ForwardedForRemoteAddr:    cfg.ForwardedForRemoteAddr,
 		ProxyProtocol:             cfg.ProxyProtocol,
 		ProxyAllowFrom:            cfg.ProxyAllowFrom,
 		Log:                       log,

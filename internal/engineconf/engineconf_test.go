@@ -25,6 +25,7 @@ func TestDefaultsAgree(t *testing.T) {
 func TestEveryOptionMapped(t *testing.T) {
 	cfg := config.Default()
 	cfg.EventLoops = 3
+	cfg.ForwardedForRemoteAddr = true // off by default
 	o := Options(&cfg, zerolog.Nop(), nil)
 	v := reflect.ValueOf(o)
 	for i := 0; i < v.NumField(); i++ {

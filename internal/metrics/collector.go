@@ -43,7 +43,7 @@ var (
 	descRestarts = prometheus.NewDesc("gonicorn_worker_restarts_total",
 		"Workers replaced, by reason.", []string{"reason"}, nil)
 	descQueue = prometheus.NewDesc("gonicorn_listen_queue_length",
-		"Connections waiting in a TCP listener's accept queue (Linux /proc/net/tcp).", []string{"listener"}, nil)
+		"Connections waiting in a listener's accept queue (Linux: /proc/net/tcp for TCP, sock_diag for unix sockets).", []string{"listener"}, nil)
 )
 
 // Collector exposes a Hub's totals as Prometheus metrics.

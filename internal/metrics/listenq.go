@@ -84,14 +84,20 @@ func parseProcNetTCP(r io.Reader, out map[uint64]uint64) {
 	}
 }
 
-// ListenQueues returns the accept queue length of each TCP listener of ls, by
-// Spec; unix sockets, whose queue Linux does not report there, are absent.
+// ListenQueues returns the accept queue length of each listener of ls, by Spec:
+// TCP from /proc/net/tcp{,6}, unix sockets from sock_diag. A listener whose queue
+// the kernel does not report is absent.
 func ListenQueues(ls []Listener) map[string]uint64 {
 	out := map[string]uint64{}
 	if len(ls) == 0 {
 		return out
 	}
 	queues := readListenQueues("/proc/net/tcp", "/proc/net/tcp6")
+	if uq, err := readUnixListenQueues(); err == nil {
+		for ino, q := range uq {
+			queues[ino] = q
+		}
+	}
 	for _, l := range ls {
 		ino, err := socketInode(l.File)
 		if err != nil {

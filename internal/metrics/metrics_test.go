@@ -201,3 +201,54 @@ func readLines(t *testing.T, pc net.PacketConn) []string {
 	}
 	return strings.Split(string(buf[:n]), "\n")
 }
+
+func TestListenQueueOfAUnixSocket(t *testing.T) {
+	path := t.TempDir() + "/q.sock"
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	f, err := ln.(*net.UnixListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for range 2 {
+		c, err := net.Dial("unix", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	got := ListenQueues([]Listener{{Spec: "unix:" + path, File: f}})
+	if got["unix:"+path] != 2 {
+		t.Fatalf("unix listener queue %v, want 2 waiting", got)
+	}
+}
+
+// The kernel's tables are input too: no answer makes the parsers panic or loop.
+func FuzzParseProcNetTCP(f *testing.F) {
+	f.Add("  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n" +
+		"   0: 0100007F:1F90 00000000:0000 0A 00000000:00000005 00:00000000 00000000     0        0 4242 1\n")
+	f.Add("\n0 1 2 0A x:y 5 6 7 8 9\n")
+	f.Fuzz(func(t *testing.T, table string) {
+		parseProcNetTCP(strings.NewReader(table), map[uint64]uint64{})
+	})
+}
+
+func FuzzParseUnixDiag(f *testing.F) {
+	msg := make([]byte, 16+16+12)
+	le := func(b []byte, v uint32) { b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24) }
+	le(msg[0:], uint32(len(msg)))
+	msg[4] = 20
+	le(msg[16+4:], 777)
+	msg[32], msg[34] = 12, 4
+	le(msg[36:], 3)
+	f.Add(msg)
+	f.Add([]byte{16, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})
+	f.Add([]byte{255, 255, 0, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _ = parseUnixDiag(b, map[uint64]uint64{})
+	})
+}

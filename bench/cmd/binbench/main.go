@@ -43,7 +43,7 @@ func main() {
 	var (
 		gonicorn = flag.String("gonicorn", env("GONICORN_BIN", "bin/gonicorn"), "gonicorn binary (the demo app)")
 		peer     = flag.String("peer", env("PEERSERVER_BIN", "bin/peerserver"), "bench/peers/cmd/peerserver binary")
-		out      = flag.String("out", env("BENCH_OUT", "bench/results/tmp"), "directory for binary.md, binary-summary.md, binary.json and raw-binary.txt; empty: none")
+		out      = flag.String("out", env("BENCH_OUT", "bench/results/tmp"), "directory for binary.md, binary-summary.md, binary.json, raw-binary.txt and syscalls.md; empty: none")
 		duration = flag.Duration("duration", dur, "length of each measured run ($GONICORN_BENCH_DURATION)")
 		warmup   = flag.Duration("warmup", warm, "warm-up before each measured run, 0 for none ($BENCH_WARMUP)")
 		rounds   = flag.Int("rounds", envInt("BENCH_ROUNDS", 3), "runs of each scenario; tables show medians ($BENCH_ROUNDS)")
@@ -151,13 +151,19 @@ func write(rep *binbench.Report, out string) error {
 			return err
 		}
 		js, _ := json.MarshalIndent(rep, "", "  ")
-		var lines, summary strings.Builder
+		var lines, summary, sys strings.Builder
 		rep.WriteBenchLines(&lines)
 		rep.WriteSummary(&summary)
-		for name, data := range map[string][]byte{
-			"binary.md": []byte(md.String()), "binary.json": append(js, '\n'), "raw-binary.txt": []byte(lines.String()),
-			"binary-summary.md": []byte(summary.String()),
-		} {
+		files := map[string][]byte{}
+		if len(rep.Syscalls) > 0 {
+			rep.WriteSyscalls(&sys)
+			files["syscalls.md"] = []byte(sys.String())
+		}
+		files["binary.md"] = []byte(md.String())
+		files["binary.json"] = append(js, '\n')
+		files["raw-binary.txt"] = []byte(lines.String())
+		files["binary-summary.md"] = []byte(summary.String())
+		for name, data := range files {
 			if err := os.WriteFile(filepath.Join(out, name), data, 0o644); err != nil {
 				return err
 			}

@@ -1,0 +1,151 @@
+package engine
+
+import (
+	"net"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"golang.org/x/sys/unix"
+
+	"github.com/gonicorn/gonicorn/protocol/h2"
+)
+
+// At the connection cap (--worker-connections, kept below RLIMIT_NOFILE) the worker
+// stops accepting, and new clients would wait in the backlog behind connections
+// that do nothing. As nginx reuses idle keep-alive connections when it runs out
+// (ngx_drain_connections), the clock closes the connections that wait on their
+// client without a request in progress, oldest first: idle keep-alive
+// connections, and connections that have sent nothing since they were accepted.
+// A connection in the middle of a request (some bytes of a head, a body, a
+// handler, a response being written) is never evicted. A warning says the cap was
+// hit and what was evicted, at most once per capWarnEvery.
+
+// evictBatch is the share of the cap one clock tick evicts at most (1/evictBatch).
+const evictBatch = 64
+
+// capWarnEvery bounds how often the cap warning is logged.
+const capWarnEvery = 10 * time.Second
+
+// evictStats accumulates what was evicted since the last warning.
+type evictStats struct {
+	keepAlive atomic.Int64 // idle keep-alive connections closed
+	silent    atomic.Int64 // connections that never sent a byte closed
+	lastWarn  atomic.Int64 // unix nanos of the last warning
+}
+
+// markIdle records, for the clock, since when the connection waits on its client
+// with nothing in progress (stIdle with no bytes buffered); other states clear it.
+// It runs on the loop.
+func (c *conn) markIdle(st connState) {
+	if st == stIdle {
+		c.idleSince.Store(time.Now().UnixNano())
+	} else {
+		c.idleSince.Store(0)
+	}
+}
+
+// evictCandidate is one connection the clock may close to make room.
+type evictCandidate struct {
+	c     *conn
+	since int64
+}
+
+// evictIdle runs on the clock while accepting is paused at the cap: it asks the
+// loops to close the oldest idle connections, up to 1/evictBatch of the cap per
+// tick (at least one).
+func (s *Server) evictIdle(now int64) {
+	if !s.atCap.Load() {
+		s.warnCap(now, false)
+		return
+	}
+	var cands []evictCandidate
+	s.conns.Range(func(k, _ any) bool {
+		c := k.(*conn)
+		if t := c.idleSince.Load(); t != 0 {
+			cands = append(cands, evictCandidate{c, t})
+		}
+		return true
+	})
+	if len(cands) == 0 {
+		s.warnCap(now, true) // every connection is busy: nothing to evict
+		return
+	}
+	if !s.backlogWaiting() {
+		s.warnCap(now, false)
+		return // nobody waits to be accepted: idle connections may stay
+	}
+	n := min(len(cands), max(int(s.maxConns)/evictBatch, 1))
+	slices.SortFunc(cands, func(a, b evictCandidate) int {
+		switch {
+		case a.since < b.since:
+			return -1
+		case a.since > b.since:
+			return 1
+		}
+		return 0
+	})
+	for _, e := range cands[:n] {
+		_ = e.c.gc.Wake(onEvictWake)
+	}
+	s.warnCap(now, false) // what the loops evict is told on a later tick
+}
+
+// warnCap logs, at most once per capWarnEvery, that the cap was hit and what was
+// evicted since the last warning (stuck: at the cap with nothing to evict).
+func (s *Server) warnCap(now int64, stuck bool) {
+	ka, silent := s.evicted.keepAlive.Load(), s.evicted.silent.Load()
+	if ka+silent == 0 && !stuck {
+		return
+	}
+	last := s.evicted.lastWarn.Load()
+	if last != 0 && now-last < int64(capWarnEvery) || !s.evicted.lastWarn.CompareAndSwap(last, now) {
+		return
+	}
+	s.evicted.keepAlive.Add(-ka)
+	s.evicted.silent.Add(-silent)
+	s.log.Warn().Int64("worker_connections", s.maxConns).Int64("open", s.nconns.Load()).
+		Int64("evicted_keepalive", ka).Int64("evicted_silent", silent).
+		Msg("connection cap reached (--worker-connections, below RLIMIT_NOFILE): closed the oldest idle connections to make room")
+}
+
+// backlogWaiting reports whether a client waits in a listener's accept queue. For a
+// listening TCP socket Linux reports the queue's length in TCP_INFO's unacked field;
+// a unix socket cannot tell, and counts as waited on.
+func (s *Server) backlogWaiting() bool {
+	for _, lf := range s.lns {
+		if _, tcp := lf.ln.Addr().(*net.TCPAddr); !tcp {
+			return true
+		}
+		info, err := unix.GetsockoptTCPInfo(lf.fd, unix.IPPROTO_TCP, unix.TCP_INFO)
+		if err != nil || info.Unacked > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// evict closes the connection if it still waits on its client with nothing in
+// progress. It runs on the loop.
+func (c *conn) evict() gnet.Action {
+	if c.idleSince.Load() == 0 || c.gc.InboundBuffered() > 0 || c.gc.OutboundBuffered() > 0 {
+		return gnet.None
+	}
+	if c.state == stH2 && c.h2 != nil && len(c.h2.streams) == 0 && !c.h2.dead {
+		c.srv.evicted.keepAlive.Add(1)
+		c.h2.pc.GoAway(h2.ErrCodeNo, "connection cap reached")
+		c.h2.close()
+		return gnet.None
+	}
+	if c.state != stIdle {
+		return gnet.None
+	}
+	if c.requests == 0 {
+		c.srv.evicted.silent.Add(1)
+	} else {
+		c.srv.evicted.keepAlive.Add(1)
+	}
+	c.srv.log.Debug().Str("peer", c.remoteAddr).Int("requests", c.requests).Msg("idle connection closed at the connection cap")
+	return gnet.Close
+}
