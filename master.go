@@ -111,7 +111,7 @@ func runMaster(cfg *config.Config, reload func() (config.Config, error)) error {
 	for _, l := range lns {
 		log.Info().Str("listen", l.Spec).Str("protocol", l.Protocol).Msg("listening")
 	}
-	ops, err := startOps(cfg, lns, files, log)
+	ops, err := startOps(cfg, lns, files, upgraded, log)
 	if err != nil {
 		_ = listen.Close(lns)
 		return fmt.Errorf("gonicorn: %w", err)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/panjf2000/gnet/v2"
 	"golang.org/x/sys/unix"
@@ -209,6 +210,9 @@ func (c *conn) startH2(up *h2Upgrade) {
 	c.enter(stH2)
 	c.dialect = dialectH2
 	c.h2 = newH2Conn(c, up)
+	if len(c.h2.streams) == 0 {
+		c.idleSince.Store(time.Now().UnixNano()) // no stream yet: idle (evict.go)
+	}
 }
 
 func shutdownWrite(fd int) error { return unix.Shutdown(fd, unix.SHUT_WR) }
