@@ -275,7 +275,12 @@ func (c *conn) finishExchange(ex *exchange) gnet.Action {
 			return gnet.None
 		}
 	}
-	if c.dialect.oneRequest() && c.state == stHandling && c.gc.InboundBuffered() == 0 {
+	// A request read whole with nothing behind it on a connection that closes
+	// now: close as soon as the response is out (nginx's lingering_close
+	// heuristic). Lingering (shut the write side, drain input) is for a client
+	// that may still be sending.
+	if (c.dialect.oneRequest() || ex.closeAfter && !ex.w.closeConn) && !c.mustClose &&
+		c.state == stHandling && c.gc.InboundBuffered() == 0 {
 		return c.quickClose()
 	}
 	// A response that told the client to keep the connection is honoured even
