@@ -83,7 +83,7 @@ func TestControlSocketEveryCommand(t *testing.T) {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	sock := filepath.Join(dir, "g.ctl")
-	h := startHerd(t, nil, "-w", "2", "-t", "2", "--control-socket", sock)
+	h := startHerd(t, nil, "-w", "2", "-t", "10", "--control-socket", sock)
 	h.waitReady(1, 30*time.Second)
 
 	fi, err := os.Stat(sock)

@@ -185,7 +185,7 @@ func TestStatsdPushesGunicornNames(t *testing.T) {
 	report(t, h, 1, w, 0)
 	s.Push()
 	got = readLines(t, pc)
-	want = []string{"app.gunicorn.requests:1|c|@1.0", "app.gunicorn.request.status.200:1|c|@1.0", "app.gunicorn.request.duration:2.5|ms"}
+	want = []string{"app.gunicorn.requests:1|c|@1.0", "app.gunicorn.request.status.200:1|c|@1.0", "app.gunicorn.request.duration:2.5|ms", "app.gunicorn.workers:1|g"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("second push got %q, want %q", got, want)
 	}
