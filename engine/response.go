@@ -151,9 +151,10 @@ func declaredLength(h http.Header, log zerolog.Logger, req fmt.Stringer) int64 {
 }
 
 // maxPiece bounds what one handoff adds to a connection's queue: a large Write
-// leaves in pieces, each waiting for the queue to fall below highWater, so a slow
-// reader's queue holds at most highWater+maxPiece bytes however large the Write.
-const maxPiece = 64 << 10
+// leaves in pieces, each waiting for the queue to fall below its high-water mark,
+// so a slow reader's queue holds at most that mark + maxPiece however large the
+// Write.
+const maxPiece = 32 << 10
 
 // Write buffers or streams body bytes, waiting while a slow reader's queue is full.
 func (w *response) Write(p []byte) (int, error) {
@@ -347,7 +348,7 @@ func (c *conn) writeFlush(w *response) {
 		return
 	}
 	queued := c.gc.OutboundBuffered()
-	if queued > highWater {
+	if queued > c.srv.highWaterNow() {
 		c.srv.watchDrain(c, drainWriter)
 		return
 	}
