@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/gonicorn/gonicorn/bench/internal/report"
 )
 
 // Summary is the median of one server's passing runs in one scenario.
@@ -130,7 +132,7 @@ func (r *Report) Targets() []Target {
 			t.Known = true
 			t.Met = g.CPUPerReq <= p.CPUPerReq && g.ReqPerSec >= p.ReqPerSec
 			t.Measured = fmt.Sprintf("%.1f vs %.1f µs/req; %s vs %s req/s", g.CPUPerReq, p.CPUPerReq,
-				thousands(g.ReqPerSec), thousands(p.ReqPerSec))
+				report.Thousands(g.ReqPerSec), report.Thousands(p.ReqPerSec))
 			if g.CPUPerReq*2 <= p.CPUPerReq {
 				t.Measured += " (moonshot met)"
 			}
@@ -162,7 +164,7 @@ func (r *Report) Targets() []Target {
 				x := g.ReqPerSec / p.ReqPerSec
 				t.Met = x >= want
 				t.Measured = fmt.Sprintf("%.2fx (%s vs %s req/s; %.1f vs %.1f µs/req)", x,
-					thousands(g.ReqPerSec), thousands(p.ReqPerSec), g.CPUPerReq, p.CPUPerReq)
+					report.Thousands(g.ReqPerSec), report.Thousands(p.ReqPerSec), g.CPUPerReq, p.CPUPerReq)
 			}
 		}
 		out = append(out, t)
@@ -187,7 +189,7 @@ func (r *Report) Targets() []Target {
 		}
 		if runs > 0 {
 			t.Met = true
-			t.Measured = fmt.Sprintf("%s requests through nginx across %d reloads, none failed", thousands(float64(requests)), hups)
+			t.Measured = fmt.Sprintf("%s requests through nginx across %d reloads, none failed", report.Thousands(float64(requests)), hups)
 		}
 		out = append(out, t)
 	}
@@ -285,7 +287,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 				rate = fmt.Sprintf("%.2fx", s.ReqPerSec/base.ReqPerSec)
 				cpu = fmt.Sprintf("%.2fx", s.CPUPerReq/base.CPUPerReq)
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %.2f | %s |", serverNames[s.Server], thousands(s.ReqPerSec), rate, s.CPUPerReq, cpu)
+			fmt.Fprintf(&b, "| %s | %s | %s | %.2f | %s |", serverNames[s.Server], report.Thousands(s.ReqPerSec), rate, s.CPUPerReq, cpu)
 			if sc.Nginx != "" {
 				fmt.Fprintf(&b, " %.2f |", s.NginxCPUPerReq)
 			}
@@ -431,24 +433,6 @@ func orDash(s string) string {
 	return s
 }
 
-// thousands formats v rounded to an integer with comma separators.
-func thousands(v float64) string {
-	s := fmt.Sprintf("%.0f", v)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var out []byte
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, s[i])
-	}
-	if neg {
-		return "-" + string(out)
-	}
-	return string(out)
-}
-
 // WriteBenchLines writes the summaries as `go test -bench` lines
 // (BenchmarkBinary/SCENARIO/SERVER), so that bench/cmd/benchreport can chart them
 // beside the in-process benchmarks.
@@ -516,7 +500,7 @@ func (r *Report) WriteSummary(w io.Writer) error {
 			return
 		}
 		cell := func(s Summary) string {
-			c := fmt.Sprintf("%s req/s, %.1f µs", thousands(s.ReqPerSec), s.CPUPerReq)
+			c := fmt.Sprintf("%s req/s, %.1f µs", report.Thousands(s.ReqPerSec), s.CPUPerReq)
 			if s.P99 > 0 {
 				c += ", p99 " + usText(s.P99)
 			}
