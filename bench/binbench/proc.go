@@ -189,3 +189,30 @@ func treeCPU(root int) (time.Duration, error) {
 	}
 	return time.Duration(ticks) * time.Second / clockTicks, nil
 }
+
+// cpuBusy returns the user, nice and system time each CPU has spent (/proc/stat),
+// by CPU number: what every process on it ran, interrupts and steal left out.
+func cpuBusy() (map[int]time.Duration, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return nil, err
+	}
+	out := map[int]time.Duration{}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 4 || !strings.HasPrefix(f[0], "cpu") || f[0] == "cpu" {
+			continue
+		}
+		n, err := strconv.Atoi(f[0][3:])
+		if err != nil {
+			continue
+		}
+		var ticks int64
+		for _, v := range f[1:4] {
+			t, _ := strconv.ParseInt(v, 10, 64)
+			ticks += t
+		}
+		out[n] = time.Duration(ticks) * time.Second / clockTicks
+	}
+	return out, nil
+}
