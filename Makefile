@@ -7,7 +7,8 @@ SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN      := $(CURDIR)/bin
 # command-or-file:debian-package pairs the tests and make bench need
 APT_DEPS := nginx:nginx wrk:wrk h2load:nghttp2-client curl:curl taskset:util-linux \
-	uwsgi:uwsgi-core /usr/lib/uwsgi/plugins/python3_plugin.so:uwsgi-plugin-python3 strace:strace
+	uwsgi:uwsgi-core /usr/lib/uwsgi/plugins/python3_plugin.so:uwsgi-plugin-python3 strace:strace \
+	slowhttptest:slowhttptest
 
 .PHONY: run test deps tools bench vet build clean
 

@@ -111,7 +111,7 @@ func runMaster(cfg *config.Config, reload func() (config.Config, error)) error {
 	for _, l := range lns {
 		log.Info().Str("listen", l.Spec).Str("protocol", l.Protocol).Msg("listening")
 	}
-	ops, err := startOps(cfg, lns, files, log)
+	ops, err := startOps(cfg, lns, files, upgraded, log)
 	if err != nil {
 		_ = listen.Close(lns)
 		return fmt.Errorf("gonicorn: %w", err)
@@ -136,11 +136,12 @@ func runMaster(cfg *config.Config, reload func() (config.Config, error)) error {
 			}
 			return listen.CloseAndRemove(lns)
 		},
-		ReopenLogs:   errFile.Reopen,
-		UpgradedFrom: oldMaster,
-		Log:          log,
-		Dir:          startDir,
-		Observer:     ops.observer(),
+		RefuseConnections: func() error { return listen.Refuse(ownFiles(lns, files)) },
+		ReopenLogs:        errFile.Reopen,
+		UpgradedFrom:      oldMaster,
+		Log:               log,
+		Dir:               startDir,
+		Observer:          ops.observer(),
 	})
 	if err != nil {
 		_ = listen.Close(lns)
@@ -164,6 +165,20 @@ func runMaster(cfg *config.Config, reload func() (config.Config, error)) error {
 		return &exitError{code: code, err: fmt.Errorf("gonicorn: master exited with code %d", code)}
 	}
 	return nil
+}
+
+// ownFiles returns the files of the listeners this server bound (itself, or the
+// master it was upgraded from): a socket handed in by systemd or as fd://N belongs
+// to whoever passed it, which will hand it to the next server, so it must never be
+// shut.
+func ownFiles(lns []*listen.Listener, files []*os.File) []*os.File {
+	var own []*os.File
+	for i, l := range lns {
+		if network, _, _, err := listen.ParseSpec(l.Spec, l.Protocol); err == nil && network != "fd" && i < len(files) {
+			own = append(own, files[i])
+		}
+	}
+	return own
 }
 
 // reloadFrom re-reads the configuration the way Main first read it, for HUP:

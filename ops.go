@@ -1,7 +1,13 @@
 package gonicorn
 
 import (
+	"errors"
 	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rs/zerolog"
 
@@ -20,15 +26,19 @@ type ops struct {
 	log       zerolog.Logger
 	listeners []metrics.Listener
 	hub       *metrics.Hub
-	metrics   *metrics.Server
 	statsd    *metrics.Statsd
 	control   *control.Server
 	stop      chan struct{}
+
+	mu      sync.Mutex
+	metrics *metrics.Server // set late when the old master held the port (USR2)
 }
 
 // startOps starts what cfg asks for. It runs before the master supervises, so
-// that a bad --metrics-bind fails the start rather than a later scrape.
-func startOps(cfg *config.Config, lns []*listen.Listener, files []*os.File, log zerolog.Logger) (*ops, error) {
+// that a bad --metrics-bind fails the start rather than a later scrape. upgraded:
+// this master was started by USR2, and the old one may still hold the
+// --metrics-bind port until it exits.
+func startOps(cfg *config.Config, lns []*listen.Listener, files []*os.File, upgraded bool, log zerolog.Logger) (*ops, error) {
 	o := &ops{cfg: cfg, log: log, stop: make(chan struct{})}
 	if !cfg.Counting() {
 		return o, nil
@@ -42,11 +52,16 @@ func startOps(cfg *config.Config, lns []*listen.Listener, files []*os.File, log 
 		if err != nil {
 			return nil, err
 		}
-		if o.metrics, err = metrics.Listen(cfg.MetricsBind, reg, log); err != nil {
+		srv, err := metrics.Listen(cfg.MetricsBind, reg, log)
+		switch {
+		case err == nil:
+			o.serveMetrics(srv)
+		case upgraded && errors.Is(err, syscall.EADDRINUSE):
+			log.Warn().Err(err).Msg("--metrics-bind is held by the old master; serving /metrics once it lets go")
+			go o.retryMetrics(reg)
+		default:
 			return nil, err
 		}
-		go o.metrics.Serve()
-		log.Info().Str("listen", o.metrics.Addr().String()).Msg("serving Prometheus metrics at /metrics")
 	}
 	if cfg.StatsdHost != "" {
 		s, err := metrics.DialStatsd(cfg.StatsdHost, cfg.StatsdPrefix, o.hub, log)
@@ -59,6 +74,44 @@ func startOps(cfg *config.Config, lns []*listen.Listener, files []*os.File, log 
 		log.Info().Str("statsd", cfg.StatsdHost).Msg("pushing statsd metrics")
 	}
 	return o, nil
+}
+
+// serveMetrics starts serving /metrics on srv, unless the ops are closed.
+func (o *ops) serveMetrics(srv *metrics.Server) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	select {
+	case <-o.stop:
+		srv.Close()
+		return
+	default:
+	}
+	o.metrics = srv
+	go srv.Serve()
+	o.log.Info().Str("listen", srv.Addr().String()).Msg("serving Prometheus metrics at /metrics")
+}
+
+// retryMetrics binds --metrics-bind every second until it is free (the old
+// master exited) or the ops close.
+func (o *ops) retryMetrics(reg *prometheus.Registry) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-o.stop:
+			return
+		case <-t.C:
+		}
+		srv, err := metrics.Listen(o.cfg.MetricsBind, reg, o.log)
+		if err == nil {
+			o.serveMetrics(srv)
+			return
+		}
+		if !errors.Is(err, syscall.EADDRINUSE) {
+			o.log.Error().Err(err).Msg("--metrics-bind: giving up")
+			return
+		}
+	}
 }
 
 // observer is the supervisor's Observer, nil when nothing counts.
@@ -105,7 +158,10 @@ func (o *ops) close() {
 	if o.statsd != nil {
 		o.statsd.Close()
 	}
-	if o.metrics != nil {
-		o.metrics.Close()
+	o.mu.Lock()
+	m := o.metrics
+	o.mu.Unlock()
+	if m != nil {
+		m.Close()
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/gonicorn/gonicorn/internal/testutil"
 )
 
@@ -55,6 +57,12 @@ func TestSocketActivationKeepsPerBindProtocols(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
+			// systemd keeps its own copy of the sockets for the next start.
+			keep, err := syscall.Dup(int(f3.Fd()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer syscall.Close(keep)
 			f3.Close()
 			f4.Close()
 			t.Cleanup(func() {
@@ -77,6 +85,15 @@ func TestSocketActivationKeepsPerBindProtocols(t *testing.T) {
 			got, err := exchange(t, uwsgiAddr, getRoot)
 			if err != nil || !strings.HasPrefix(string(got), "HTTP/1.1 200 OK\r\n") || !strings.HasSuffix(string(got), "Hello, World!") {
 				t.Fatalf("uwsgi+fd://4 answered %q, %v", got, err)
+			}
+			// A stop leaves the sockets listening for whoever passed them.
+			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			testutil.Eventually(t, 20*time.Second, func() bool { return len(svChildPids(cmd.Process.Pid)) == 0 && !svAlive(cmd.Process.Pid) },
+				"gonicorn did not stop")
+			if n, err := unix.GetsockoptInt(keep, unix.SOL_SOCKET, unix.SO_ACCEPTCONN); err != nil || n != 1 {
+				t.Fatalf("the inherited socket no longer listens after the stop (%d, %v)", n, err)
 			}
 		})
 	}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -82,7 +83,7 @@ func TestControlSocketEveryCommand(t *testing.T) {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	sock := filepath.Join(dir, "g.ctl")
-	h := startHerd(t, nil, "-w", "2", "-t", "2", "--control-socket", sock)
+	h := startHerd(t, nil, "-w", "2", "-t", "10", "--control-socket", sock)
 	h.waitReady(1, 30*time.Second)
 
 	fi, err := os.Stat(sock)
@@ -271,5 +272,63 @@ func TestControlShutdownNow(t *testing.T) {
 	}
 	if !strings.Contains(h.p.Stderr(), "fast stop") {
 		t.Fatal("shutdown did not stop fast")
+	}
+}
+
+// TestOpsSurviveUSR2Upgrade: a master started by USR2 takes the control socket
+// over at once and serves /metrics as soon as the old master lets the port go.
+func TestOpsSurviveUSR2Upgrade(t *testing.T) {
+	dir, err := os.MkdirTemp("", "gc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	sock := filepath.Join(dir, "g.ctl")
+	maddr := testutil.FreeAddr(t)
+	h := startHerd(t, nil, "-w", "1", "--control-socket", sock, "--metrics-bind", maddr)
+	h.waitReady(1, 30*time.Second)
+	oldMaster := h.p.Pid()
+	scrape(t, maddr)
+
+	h.signal(syscall.SIGUSR2)
+	var newMaster int
+	testutil.Eventually(t, 30*time.Second, func() bool {
+		newMaster = svReadPidFile(h.pidPath)
+		return newMaster > 0 && newMaster != oldMaster && len(svChildPids(newMaster)) == 1 && h.readyCount() >= 2
+	}, "the new master did not start serving")
+	t.Cleanup(func() {
+		if svAlive(newMaster) {
+			syscall.Kill(newMaster, syscall.SIGKILL)
+		}
+	})
+	var st struct {
+		MasterPID int `json:"master_pid"`
+	}
+	testutil.Eventually(t, 10*time.Second, func() bool {
+		ctlJSON(t, sock, &st, "show", "stats")
+		return st.MasterPID == newMaster
+	}, "the control socket does not reach the new master (answers %d)", st.MasterPID)
+	if strings.Contains(h.p.Stderr(), "another process answers") {
+		t.Fatal("the new master refused the old master's control socket")
+	}
+
+	h.signal(syscall.SIGTERM)
+	testutil.Eventually(t, 30*time.Second, func() bool { return !svAlive(oldMaster) }, "the old master did not exit on TERM")
+	// The old master's exit left the new master's socket file alone.
+	ctlJSON(t, sock, &st, "show", "stats")
+	if st.MasterPID != newMaster {
+		t.Fatalf("control socket answers master %d, want %d", st.MasterPID, newMaster)
+	}
+	if !strings.Contains(h.p.Stderr(), "held by the old master") {
+		t.Fatal("the new master did not wait for the old master's --metrics-bind port")
+	}
+	testutil.Eventually(t, 15*time.Second, func() bool {
+		return strings.Count(h.p.Stderr(), "serving Prometheus metrics") >= 2
+	}, "the new master does not serve /metrics after the old one exited")
+	scrape(t, maddr)
+	syscall.Kill(newMaster, syscall.SIGTERM)
+	testutil.Eventually(t, 30*time.Second, func() bool { return !svAlive(newMaster) }, "new master did not stop")
+	if _, err := os.Stat(sock); !os.IsNotExist(err) {
+		t.Errorf("control socket left after the promoted master stopped: %v", err)
 	}
 }

@@ -1,7 +1,10 @@
 package e2e
 
 import (
+	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"syscall"
@@ -76,6 +79,51 @@ func TestTERMWithoutShutdownDelayClosesTheListenersAtOnce(t *testing.T) {
 	h.signal(syscall.SIGTERM)
 	testutil.Eventually(t, 5*time.Second, func() bool { return readyz(h.tcp) == 0 },
 		"the listener still answers after TERM without --shutdown-delay")
+	if code, err := h.p.Wait(20 * time.Second); code != 0 {
+		t.Fatalf("master exit code %d: %v", code, err)
+	}
+}
+
+// After TERM, once the workers have taken what was queued, the listening socket
+// refuses new connections: a client is refused at once (a proxy retries another
+// instance) instead of waiting in a backlog that nobody accepts from for the
+// whole graceful stop, to be reset at its end. The request in flight finishes.
+func TestTERMRefusesNewConnectionsWhileInFlightRequestsFinish(t *testing.T) {
+	h := startHerd(t, nil, "-w", "2", "--graceful-timeout", "10")
+	h.waitReady(1, 30*time.Second)
+	slow := make(chan error, 1)
+	go func() {
+		c := &http.Client{Timeout: 10 * time.Second}
+		resp, err := c.Get("http://" + h.tcp + "/sleep?ms=2500")
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if string(b) != "slept" {
+				err = fmt.Errorf("slow request answered %q", b)
+			}
+		}
+		slow <- err
+	}()
+	time.Sleep(300 * time.Millisecond) // the slow request is in flight
+	h.signal(syscall.SIGTERM)
+	time.Sleep(400 * time.Millisecond) // past the refuse grace, long before the drain ends
+	start := time.Now()
+	c, err := net.DialTimeout("tcp", h.tcp, 5*time.Second)
+	if err == nil {
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		_, err = io.ReadAll(c)
+		c.Close()
+		if err == nil {
+			t.Fatal("a connection made during the graceful stop was served")
+		}
+	}
+	if took := time.Since(start); took > 500*time.Millisecond || !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("a new connection during the graceful stop failed after %v with %v; want refused at once", took, err)
+	}
+	if err := <-slow; err != nil {
+		t.Fatalf("the request in flight at TERM: %v", err)
+	}
 	if code, err := h.p.Wait(20 * time.Second); code != 0 {
 		t.Fatalf("master exit code %d: %v", code, err)
 	}

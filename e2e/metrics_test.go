@@ -222,7 +222,7 @@ func checkTotals(t testing.TB, mfs map[string]*dto.MetricFamily, want traffic) {
 // after a HUP reload and after a worker is SIGKILLed, and never goes backwards.
 func TestMetricsMatchTrafficAcrossReloadAndKill(t *testing.T) {
 	maddr := testutil.FreeAddr(t)
-	h := startHerd(t, nil, "-w", "2", "-t", "2", "--metrics-bind", maddr)
+	h := startHerd(t, nil, "-w", "2", "-t", "10", "--metrics-bind", maddr)
 	h.waitReady(1, 30*time.Second)
 	var floor float64
 	var want traffic
@@ -288,7 +288,7 @@ func TestStatsdFromTheBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pc.Close()
-	h := startHerd(t, nil, "-w", "2", "-t", "2", "--statsd-host", pc.LocalAddr().String(), "--statsd-prefix", "app")
+	h := startHerd(t, nil, "-w", "2", "-t", "10", "--statsd-host", pc.LocalAddr().String(), "--statsd-prefix", "app")
 	h.waitReady(1, 30*time.Second)
 	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	get := func(path string, want int) {
@@ -351,7 +351,7 @@ func TestStatsdFromTheBinary(t *testing.T) {
 // counted where the metrics say, exactly once.
 func TestMetricsCountTimeoutsAndPoolRejections(t *testing.T) {
 	maddr := testutil.FreeAddr(t)
-	h := startHerd(t, nil, "-w", "1", "-t", "2", "--threads", "1", "--metrics-bind", maddr)
+	h := startHerd(t, nil, "-w", "1", "-t", "3", "--threads", "1", "--metrics-bind", maddr)
 	h.waitReady(1, 30*time.Second)
 	c := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	get := func(path string) (int, error) {
@@ -363,10 +363,12 @@ func TestMetricsCountTimeoutsAndPoolRejections(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode, err
 	}
-	// A: runs past --timeout (2 s) and holds the only handler slot meanwhile.
+	// A: runs past --timeout (3 s), ignoring its context, and holds the only
+	// handler slot until it returns at 4.5 s (the worker stays healthy: 1.5 s
+	// stuck is less than the 3 s heartbeat timeout).
 	slow := make(chan int, 1)
 	go func() {
-		code, err := get("/sleep?ms=10000")
+		code, err := get("/hang?ms=4500")
 		if err != nil {
 			code = -1
 		}
@@ -382,7 +384,11 @@ func TestMetricsCountTimeoutsAndPoolRejections(t *testing.T) {
 	if code := <-slow; code != 503 {
 		t.Fatalf("handler past --timeout answered %d, want 503", code)
 	}
-	// C: a streamed response cut by the timeout (its head went out first).
+	// C, once A has returned: a streamed response cut by the timeout (its head
+	// went out first).
+	testutil.Eventually(t, 10*time.Second, func() bool {
+		return series(scrape(t, maddr), "gonicorn_http_requests_in_flight")[""] == 0
+	}, "the hung handler returned")
 	if code, err := get("/stream?chunks=10&size=10&ms=500"); code != 200 || err == nil {
 		t.Fatalf("streamed response past --timeout: %d, %v; want a 200 cut short", code, err)
 	}

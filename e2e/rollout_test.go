@@ -43,9 +43,9 @@ func startShippedNginx(t *testing.T, addrs []string) *nginx {
 	}
 	for old, repl := range map[string]string{
 		"server 127.0.0.1:8000 max_fails=0;": strings.Join(servers, "\n    "),
-		"listen 80;":                    "listen " + n.addr + ";",
-		"include uwsgi_params;":         "include /etc/nginx/uwsgi_params;",
-		"unix:/run/gonicorn/uwsgi.sock": "unix:" + filepath.Join(n.dir, "uwsgi.sock"),
+		"listen 80;":                         "listen " + n.addr + ";",
+		"include uwsgi_params;":              "include /etc/nginx/uwsgi_params;",
+		"unix:/run/gonicorn/uwsgi.sock":      "unix:" + filepath.Join(n.dir, "uwsgi.sock"),
 	} {
 		if !strings.Contains(site, old) {
 			t.Fatalf("deploy/nginx/gonicorn.conf no longer has %q", old)

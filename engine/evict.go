@@ -8,6 +8,8 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 	"golang.org/x/sys/unix"
+
+	"github.com/gonicorn/gonicorn/protocol/h2"
 )
 
 // At the connection cap (--worker-connections, kept below RLIMIT_NOFILE) the worker
@@ -127,7 +129,16 @@ func (s *Server) backlogWaiting() bool {
 // evict closes the connection if it still waits on its client with nothing in
 // progress. It runs on the loop.
 func (c *conn) evict() gnet.Action {
-	if c.state != stIdle || c.idleSince.Load() == 0 || c.gc.InboundBuffered() > 0 || c.gc.OutboundBuffered() > 0 {
+	if c.idleSince.Load() == 0 || c.gc.InboundBuffered() > 0 || c.gc.OutboundBuffered() > 0 {
+		return gnet.None
+	}
+	if c.state == stH2 && c.h2 != nil && len(c.h2.streams) == 0 && !c.h2.dead {
+		c.srv.evicted.keepAlive.Add(1)
+		c.h2.pc.GoAway(h2.ErrCodeNo, "connection cap reached")
+		c.h2.close()
+		return gnet.None
+	}
+	if c.state != stIdle {
 		return gnet.None
 	}
 	if c.requests == 0 {

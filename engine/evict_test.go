@@ -92,3 +92,35 @@ func isTimeout(err error) bool {
 	ne, ok := err.(net.Error)
 	return ok && ne.Timeout()
 }
+
+// An h2 connection with no stream open is an idle keep-alive connection too: at
+// the cap it gets GOAWAY and closes when it is the oldest.
+func TestConnectionCapEvictsIdleH2(t *testing.T) {
+	cfg := testConfig()
+	cfg.WorkerConnections = 4
+	cfg.KeepAlive = 60 * time.Second
+	cfg.HeaderTimeout = 60 * time.Second
+	ts := startServer(t, cfg, nil)
+	r := dialRaw(t, ts.addr)
+	r.write(r.get(1, "/"))
+	if resp := r.readResponse(1); resp.status != 200 {
+		t.Fatalf("h2 request: %+v", resp)
+	}
+	for i := 2; i <= 4; i++ {
+		time.Sleep(5 * time.Millisecond)
+		c, err := net.DialTimeout("tcp", ts.addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		waitUntil(t, 5*time.Second, func() bool { return ts.srv.nconns.Load() == int64(i) }, "the connection to count")
+	}
+	fresh := ts.dial()
+	io.WriteString(fresh, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	if resp, _ := readResponse(t, bufio.NewReader(fresh), "GET"); resp.StatusCode != 200 {
+		t.Fatalf("new client at the cap: %d", resp.StatusCode)
+	}
+	if code := r.waitGoAway(5 * time.Second); code != 0 {
+		t.Fatalf("idle h2 connection: GOAWAY %v, want NO_ERROR", code)
+	}
+}

@@ -151,3 +151,60 @@ func TestH2QueuedStreamPastTheQueueWaitGets503(t *testing.T) {
 		t.Fatalf("after the hanging handler: %+v", resp)
 	}
 }
+
+// slowReaders opens n connections that each ask for a large response and then
+// read it 32 bytes at a time, a few times a second (slowhttptest -X's pattern),
+// until the test ends. Their handlers wait on full socket queues. opened is called
+// after each connection's request is sent.
+func slowReaders(t *testing.T, addr string, n int, path string, opened func(i int)) {
+	t.Helper()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	t.Cleanup(func() { close(stop); wg.Wait() })
+	for i := 0; i < n; i++ {
+		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			t.Fatalf("slow reader %d: %v", i, err)
+		}
+		_ = c.(*net.TCPConn).SetReadBuffer(4096)
+		if _, err := io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		opened(i)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer c.Close()
+			buf := make([]byte, 32)
+			tick := time.NewTicker(300 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+					_ = c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+					_, _ = c.Read(buf)
+				}
+			}
+		}()
+	}
+}
+
+// A slow-read flood holds no handler capacity: with more slow readers than
+// --threads, every handler waiting on a full socket queue parks, and normal
+// clients get 200, never 503 (before, every slot was held and 100% got 503).
+func TestSlowReadFloodLeavesOthersServed(t *testing.T) {
+	cfg := testConfig()
+	cfg.Threads = 32
+	cfg.MinResponseRate = 0 // shows the parking; the rate would cut them later
+	ts := startServer(t, cfg, nil)
+	const readers = 96 // three times --threads
+	slowReaders(t, ts.addr, readers, "/bytes?n=16777216", func(i int) {
+		waitUntil(t, 10*time.Second, func() bool { return ts.srv.pool.Parked() > i }, "the slow reader's handler to park")
+	})
+	seen := probeGETs(t, ts.addr, 300)
+	if seen[200] != 300 {
+		t.Fatalf("normal clients under the slow-read flood: %v (parked %d, running %d)", seen, ts.srv.pool.Parked(), ts.srv.pool.Running())
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/panjf2000/gnet/v2"
 	"golang.org/x/sys/unix"
@@ -209,6 +210,9 @@ func (c *conn) startH2(up *h2Upgrade) {
 	c.enter(stH2)
 	c.dialect = dialectH2
 	c.h2 = newH2Conn(c, up)
+	if len(c.h2.streams) == 0 {
+		c.idleSince.Store(time.Now().UnixNano()) // no stream yet: idle (evict.go)
+	}
 }
 
 func shutdownWrite(fd int) error { return unix.Shutdown(fd, unix.SHUT_WR) }
@@ -231,7 +235,20 @@ func speaksHTTP(buf []byte) bool {
 	for i < len(line) && http1.IsToken(line[i:i+1]) {
 		i++
 	}
-	return i > 0 && i <= maxMethodLen && (i == len(line) || line[i] == ' ')
+	if i == 0 || i > maxMethodLen || i < len(line) && line[i] != ' ' {
+		return false
+	}
+	// A third field that is no HTTP version at all ("INVALID CONNECTION PREFACE",
+	// what h2spec sends as a bad HTTP/2 preface) is not an HTTP request line.
+	if i < len(line) {
+		if j := bytes.IndexByte(line[i+1:], ' '); j >= 0 {
+			version := bytes.TrimSpace(line[i+1+j+1:])
+			if len(version) > 0 && !(len(version) >= 5 && bytes.EqualFold(version[:5], []byte("HTTP/"))) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // maxMethodLen bounds what speaksHTTP takes for a method: the longest registered

@@ -195,6 +195,7 @@ func (h *h2Conn) onRequest(ev *h2.Event, now time.Time) {
 	}
 	s := newH2Stream(h, ev.StreamID, r)
 	h.streams[ev.StreamID] = s
+	h.c.idleSince.Store(0)
 	if ev.EndStream {
 		s.bodyEOF = true
 		h.submit(s)
@@ -354,6 +355,7 @@ func (h *h2Conn) maybeFinish(s *h2Stream) {
 	h.pc.ReleaseStream(s.id)
 	if len(h.streams) == 0 {
 		h.lastIdle = time.Now()
+		h.c.idleSince.Store(h.lastIdle.UnixNano()) // an idle keep-alive connection (evict.go)
 		h.arm(h.lastIdle.Add(h.idleTimeout()))
 	}
 }

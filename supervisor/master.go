@@ -36,6 +36,13 @@ type Options struct {
 	// false while another master serves the unix sockets (a new one started by
 	// USR2, or the old one while this master is not yet promoted).
 	CloseListeners func(removeFiles bool) error
+	// RefuseConnections makes the listening sockets refuse new connections in every
+	// process that shares them (shutdown(2) of a listening socket), so that a
+	// client of a server that is going away is refused at once instead of waiting
+	// in a backlog nobody accepts from until it is reset. The master calls it
+	// listenerRefuseGrace after a stop began, when no other master serves the
+	// sockets: the stopping workers have taken what was queued by then.
+	RefuseConnections func() error
 	// ReopenLogs reopens the master's log files on USR1.
 	ReopenLogs func() error
 	// UpgradedFrom is the old master's pid when this master was started by USR2
@@ -97,7 +104,8 @@ type Master struct {
 	child    *os.Process // new master started by USR2
 	parent   int         // old master, until this master is promoted
 
-	sigchld chan os.Signal // SIGCHLD, when this master reaps orphans (reaper.go)
+	sigchld chan os.Signal   // SIGCHLD, when this master reaps orphans (reaper.go)
+	refuse  <-chan time.Time // fires when a stopping master's sockets refuse connections
 
 	announcedReady bool      // READY=1 sent for the current generation
 	closed         bool      // listeners closed
@@ -222,6 +230,8 @@ func (m *Master) Run() (int, error) {
 			}
 		case ev := <-m.events:
 			m.onEvent(ev, time.Now())
+		case <-m.refuse:
+			m.refuseConnections()
 		case <-m.sigchld:
 			m.reapOrphans()
 		case <-tick.C:
@@ -385,6 +395,20 @@ func (m *Master) stop(graceful bool, now time.Time) {
 	m.herd.stop(graceful, now)
 	m.notify("STOPPING=1")
 	m.closeListeners()
+	if m.child == nil && m.parent == 0 && m.opts.RefuseConnections != nil && m.refuse == nil {
+		m.refuse = time.After(listenerRefuseGrace)
+	}
+}
+
+// listenerRefuseGrace is how long a stop lets the workers take the connections
+// already queued on the listening sockets before the sockets refuse new ones.
+const listenerRefuseGrace = 100 * time.Millisecond
+
+// refuseConnections answers the end of listenerRefuseGrace.
+func (m *Master) refuseConnections() {
+	if err := m.opts.RefuseConnections(); err != nil {
+		m.log.Warn().Err(err).Msg("refusing new connections")
+	}
 }
 
 func (m *Master) closeListeners() {

@@ -184,3 +184,32 @@ func TestMasterPidFileFollowsAnUpgrade(t *testing.T) {
 		t.Fatalf("PIDFILE after the new master died: %d %v", pid, err)
 	}
 }
+
+// A stop makes the sockets refuse new connections after a grace, unless another
+// master (a USR2 successor) still serves them.
+func TestMasterStopRefusesConnectionsOnlyWhenNoOtherMasterServes(t *testing.T) {
+	for _, withChild := range []bool{false, true} {
+		m, f := newTestMaster(t, nil)
+		refused := 0
+		m.opts.RefuseConnections = func() error { refused++; return nil }
+		if withChild {
+			m.child, _ = os.FindProcess(os.Getpid())
+		}
+		m.stop(true, f.now)
+		if withChild {
+			if m.refuse != nil {
+				t.Fatal("a master with a successor scheduled refusing its sockets")
+			}
+			continue
+		}
+		select {
+		case <-m.refuse:
+			m.refuseConnections()
+		case <-time.After(5 * time.Second):
+			t.Fatal("refusing was never scheduled to fire")
+		}
+		if refused != 1 {
+			t.Fatalf("RefuseConnections called %d times", refused)
+		}
+	}
+}

@@ -185,7 +185,7 @@ func TestStatsdPushesGunicornNames(t *testing.T) {
 	report(t, h, 1, w, 0)
 	s.Push()
 	got = readLines(t, pc)
-	want = []string{"app.gunicorn.requests:1|c|@1.0", "app.gunicorn.request.status.200:1|c|@1.0", "app.gunicorn.request.duration:2.5|ms"}
+	want = []string{"app.gunicorn.requests:1|c|@1.0", "app.gunicorn.request.status.200:1|c|@1.0", "app.gunicorn.request.duration:2.5|ms", "app.gunicorn.workers:1|g"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("second push got %q, want %q", got, want)
 	}
@@ -225,4 +225,30 @@ func TestListenQueueOfAUnixSocket(t *testing.T) {
 	if got["unix:"+path] != 2 {
 		t.Fatalf("unix listener queue %v, want 2 waiting", got)
 	}
+}
+
+// The kernel's tables are input too: no answer makes the parsers panic or loop.
+func FuzzParseProcNetTCP(f *testing.F) {
+	f.Add("  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n" +
+		"   0: 0100007F:1F90 00000000:0000 0A 00000000:00000005 00:00000000 00000000     0        0 4242 1\n")
+	f.Add("\n0 1 2 0A x:y 5 6 7 8 9\n")
+	f.Fuzz(func(t *testing.T, table string) {
+		parseProcNetTCP(strings.NewReader(table), map[uint64]uint64{})
+	})
+}
+
+func FuzzParseUnixDiag(f *testing.F) {
+	msg := make([]byte, 16+16+12)
+	le := func(b []byte, v uint32) { b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24) }
+	le(msg[0:], uint32(len(msg)))
+	msg[4] = 20
+	le(msg[16+4:], 777)
+	msg[32], msg[34] = 12, 4
+	le(msg[36:], 3)
+	f.Add(msg)
+	f.Add([]byte{16, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})
+	f.Add([]byte{255, 255, 0, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _ = parseUnixDiag(b, map[uint64]uint64{})
+	})
 }

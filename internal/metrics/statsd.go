@@ -41,7 +41,6 @@ type Statsd struct {
 
 	mu      sync.Mutex
 	last    stats.Sample
-	workers int
 	buf     []byte
 	packet  []byte
 	failing bool
@@ -65,7 +64,7 @@ func DialStatsd(host, prefix string, hub *Hub, log zerolog.Logger) (*Statsd, err
 	if prefix != "" {
 		prefix = trailingDots.ReplaceAllString(prefix, "") + "."
 	}
-	return &Statsd{conn: c, prefix: prefix, hub: hub, log: log, workers: -1, done: make(chan struct{})}, nil
+	return &Statsd{conn: c, prefix: prefix, hub: hub, log: log, done: make(chan struct{})}, nil
 }
 
 // Run pushes every interval until stop is closed.
@@ -122,10 +121,9 @@ func (s *Statsd) Push() {
 		}
 		s.line("gunicorn.request.duration", strconv.FormatFloat(bucketMidMillis(i), 'f', -1, 64), rate)
 	}
-	if alive := st.Alive(); alive != s.workers {
-		s.workers = alive
-		s.line("gunicorn.workers", strconv.Itoa(alive), "g")
-	}
+	// Sent at every push, as Gunicorn's arbiter does on every turn of its loop,
+	// so a restarted statsd learns it within a second.
+	s.line("gunicorn.workers", strconv.Itoa(st.Alive()), "g")
 	s.flush()
 	s.last = t
 }
