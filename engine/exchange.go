@@ -12,7 +12,6 @@ import (
 	"github.com/panjf2000/gnet/v2"
 	"github.com/valyala/bytebufferpool"
 
-	"github.com/gonicorn/gonicorn/internal/logs"
 	"github.com/gonicorn/gonicorn/internal/stats"
 	"github.com/gonicorn/gonicorn/pool"
 	"github.com/gonicorn/gonicorn/protocol/http1"
@@ -185,37 +184,24 @@ func (ex *exchange) connGone() {
 // sendContinue writes "100 Continue" if the response has not started.
 func (ex *exchange) sendContinue() { ex.w.sendContinue() }
 
-// countRequest counts a finished exchange for the metrics.
+// statsProtocol is the protocol the metrics count the exchange under.
+func (ex *exchange) statsProtocol() stats.Protocol {
+	if ex.c.dialect == dialectUWSGI {
+		return stats.UWSGI
+	}
+	return stats.HTTP1
+}
+
+// countRequest counts an exchange answered without its handler, for the metrics.
 func (ex *exchange) countRequest(status int, bodyBytes int64) {
 	if st := ex.c.srv.stats; st != nil {
-		p := stats.HTTP1
-		if ex.c.dialect == dialectUWSGI {
-			p = stats.UWSGI
-		}
-		st.Request(p, ex.req.Method, status, time.Since(ex.start), ex.req.ContentLength, bodyBytes)
+		st.Request(ex.statsProtocol(), ex.req.Method, status, time.Since(ex.start), ex.req.ContentLength, bodyBytes)
 	}
 }
 
 // logAccess counts a finished exchange and writes its access log line.
 func (ex *exchange) logAccess(status int, bodyBytes int64, respHeader http.Header) {
-	ex.countRequest(status, bodyBytes)
-	al := ex.c.srv.access
-	if al == nil {
-		return
-	}
-	e := logs.AccessEntry{
-		RemoteAddr: ex.req.RemoteAddr,
-		Method:     ex.req.Method,
-		RequestURI: ex.req.RequestURI,
-		Proto:      ex.req.Proto,
-		Status:     status,
-		BodyBytes:  bodyBytes,
-		Start:      ex.start,
-		Duration:   time.Since(ex.start),
-		ReqHeader:  ex.req.Header,
-		RespHeader: respHeader,
-	}
-	al.Log(&e)
+	ex.c.srv.recordRequest(ex.statsProtocol(), ex.req, ex.start, status, bodyBytes, respHeader)
 }
 
 // holdLimit bounds the responses held back to be written together with the
@@ -289,7 +275,12 @@ func (c *conn) finishExchange(ex *exchange) gnet.Action {
 			return gnet.None
 		}
 	}
-	if c.dialect.oneRequest() && c.state == stHandling && c.gc.InboundBuffered() == 0 {
+	// A request read whole with nothing behind it on a connection that closes
+	// now: close as soon as the response is out (nginx's lingering_close
+	// heuristic). Lingering (shut the write side, drain input) is for a client
+	// that may still be sending.
+	if (c.dialect.oneRequest() || ex.closeAfter && !ex.w.closeConn) && !c.mustClose &&
+		c.state == stHandling && c.gc.InboundBuffered() == 0 {
 		return c.quickClose()
 	}
 	// A response that told the client to keep the connection is honoured even

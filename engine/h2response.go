@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/gonicorn/gonicorn/internal/logs"
 	"github.com/gonicorn/gonicorn/internal/stats"
 	"github.com/gonicorn/gonicorn/pool"
 	"github.com/gonicorn/gonicorn/protocol/h2"
@@ -70,19 +69,11 @@ func (s *h2Stream) writeHeaderLocked(code int) {
 // Write buffers body bytes, waiting while the stream's buffer is full.
 func (s *h2Stream) Write(p []byte) (int, error) {
 	s.mu.Lock()
-	if err := s.usableLocked(); err != nil {
+	if send, err := s.startWrite(s, len(p)); !send {
 		s.mu.Unlock()
-		return 0, err
-	}
-	if !s.wroteHeader {
-		s.writeHeaderLocked(http.StatusOK)
-	}
-	if err := admitBody(s.status, s.declared, &s.written, len(p)); err != nil {
-		s.mu.Unlock()
-		return 0, err
-	}
-	if s.isHead {
-		s.mu.Unlock()
+		if err != nil {
+			return 0, err
+		}
 		return len(p), nil
 	}
 	total := len(p)
@@ -167,32 +158,13 @@ func (s *h2Stream) finish() {
 }
 
 func (s *h2Stream) logAccess(status int) {
-	st, al := s.srv.stats, s.srv.access
-	if st == nil && al == nil {
+	if s.srv.stats == nil && s.srv.access == nil {
 		return
 	}
 	s.mu.Lock()
 	n, hdr := s.written, s.hdr.head
 	s.mu.Unlock()
-	if st != nil {
-		st.Request(stats.H2, s.req.Method, status, time.Since(s.start), s.req.ContentLength, n)
-	}
-	if al == nil {
-		return
-	}
-	e := logs.AccessEntry{
-		RemoteAddr: s.req.RemoteAddr,
-		Method:     s.req.Method,
-		RequestURI: s.req.RequestURI,
-		Proto:      s.req.Proto,
-		Status:     status,
-		BodyBytes:  n,
-		Start:      s.start,
-		Duration:   time.Since(s.start),
-		ReqHeader:  s.req.Header,
-		RespHeader: hdr,
-	}
-	al.Log(&e)
+	s.srv.recordRequest(stats.H2, s.req, s.start, status, n, hdr)
 }
 
 // trailersLocked collects the trailers of a finished response.

@@ -47,17 +47,11 @@ type h2Stream struct {
 	timedOut    bool            // the handler outlived --timeout
 	writeFailed bool            // the handler gave up waiting: the loop resets the stream
 
-	hdr         handlerHeader
-	status      int
-	wroteHeader bool
-	headSent    bool
-	flushReq    bool
-	isHead      bool
-	declared    int64 // the handler's Content-Length, or -1
-	written     int64 // body bytes the handler wrote
-	out         []byte
-	info        []h2Info // 1xx heads to send
-	outWait     chan struct{}
+	writerState
+	flushReq bool
+	out      []byte
+	info     []h2Info // 1xx heads to send
+	outWait  chan struct{}
 
 	body     []byte
 	bodyOff  int
@@ -74,7 +68,8 @@ type h2Info struct {
 }
 
 func newH2Stream(hc *h2Conn, id uint32, r *http.Request) *h2Stream {
-	s := &h2Stream{hc: hc, srv: hc.srv, id: id, req: r, start: time.Now(), declared: -1}
+	s := &h2Stream{hc: hc, srv: hc.srv, id: id, req: r, start: time.Now()}
+	s.declared = -1
 	s.isHead = r.Method == http.MethodHead
 	if r.Body == nil {
 		r.Body = (*h2Body)(s)

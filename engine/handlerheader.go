@@ -7,6 +7,56 @@ import (
 	"github.com/gonicorn/gonicorn/internal/header"
 )
 
+// writerState is what both response writers (response for HTTP/1 and uWSGI,
+// h2Stream for HTTP/2) know of the handler's answer: its header, under the rule
+// for late changes, its status, and the body written against the length it
+// declared. The writer's mutex guards it.
+type writerState struct {
+	hdr         handlerHeader
+	status      int
+	wroteHeader bool
+	headSent    bool  // the head has been framed
+	isHead      bool  // the request is HEAD: body bytes are counted, not sent
+	declared    int64 // the handler's Content-Length, or -1
+	written     int64 // body bytes the handler wrote
+}
+
+// lockedWriter is what the start of both writers' Write needs, called under
+// their mutex.
+type lockedWriter interface {
+	usableLocked() error        // why the handler may no longer write, if so
+	writeHeaderLocked(code int) // records the status and fixes the head
+}
+
+// startWrite begins a Write of n body bytes under w's mutex: the implicit
+// WriteHeader(200), then admit. It reports whether the bytes are to be sent
+// (a HEAD response counts them only), or why the Write fails.
+func (ws *writerState) startWrite(w lockedWriter, n int) (send bool, err error) {
+	if err := w.usableLocked(); err != nil {
+		return false, err
+	}
+	if !ws.wroteHeader {
+		w.writeHeaderLocked(http.StatusOK)
+	}
+	if err := ws.admit(n); err != nil {
+		return false, err
+	}
+	return !ws.isHead, nil
+}
+
+// admit checks n more body bytes against the status and the declared length, as
+// net/http's Write does, and counts them.
+func (ws *writerState) admit(n int) error {
+	if !bodyAllowed(ws.status) {
+		return http.ErrBodyNotAllowed
+	}
+	if ws.declared >= 0 && ws.written+int64(n) > ws.declared {
+		return http.ErrContentLength
+	}
+	ws.written += int64(n)
+	return nil
+}
+
 // handlerHeader is a handler's response header map under the rule both response
 // writers (HTTP/1 and uWSGI in response.go, HTTP/2 in h2response.go) follow, as
 // net/http does: the head is what the map holds at WriteHeader; changes made after

@@ -46,26 +46,20 @@ type response struct {
 	c   *conn // ex.c
 	req *http.Request
 
-	mu          sync.Mutex
-	hdr         handlerHeader
-	status      int
-	wroteHeader bool
-	headSent    bool
-	chunked     bool
-	closeConn   bool
-	isHead      bool
-	declared    int64 // the handler's Content-Length, or -1
-	written     int64 // body bytes the handler wrote
-	buf         *bytebufferpool.ByteBuffer
-	inflight    *bytebufferpool.ByteBuffer // a flush the loop has not taken yet
-	extra       []byte                     // the caller's bytes sent with inflight
-	extraCRLF   bool                       // a chunk's CRLF follows extra
-	sent        *bytebufferpool.ByteBuffer // the final write
-	ack         chan error
-	gone        bool
-	hijacked    bool
-	contSent    bool
-	deadline    time.Time // write deadline set through http.ResponseController
+	mu sync.Mutex
+	writerState
+	chunked   bool
+	closeConn bool
+	buf       *bytebufferpool.ByteBuffer
+	inflight  *bytebufferpool.ByteBuffer // a flush the loop has not taken yet
+	extra     []byte                     // the caller's bytes sent with inflight
+	extraCRLF bool                       // a chunk's CRLF follows extra
+	sent      *bytebufferpool.ByteBuffer // the final write
+	ack       chan error
+	gone      bool
+	hijacked  bool
+	contSent  bool
+	deadline  time.Time // write deadline set through http.ResponseController
 }
 
 func (w *response) init(ex *exchange) {
@@ -158,23 +152,11 @@ func declaredLength(h http.Header, log zerolog.Logger, req fmt.Stringer) int64 {
 	return -1
 }
 
-// admitBody checks n more body bytes against the status and the declared
-// length, as net/http's Write does, and counts them.
-func admitBody(status int, declared int64, written *int64, n int) error {
-	if !bodyAllowed(status) {
-		return http.ErrBodyNotAllowed
-	}
-	if declared >= 0 && *written+int64(n) > declared {
-		return http.ErrContentLength
-	}
-	*written += int64(n)
-	return nil
-}
-
 // maxPiece bounds what one handoff adds to a connection's queue: a large Write
-// leaves in pieces, each waiting for the queue to fall below highWater, so a slow
-// reader's queue holds at most highWater+maxPiece bytes however large the Write.
-const maxPiece = 64 << 10
+// leaves in pieces, each waiting for the queue to fall below its high-water mark,
+// so a slow reader's queue holds at most that mark + maxPiece however large the
+// Write.
+const maxPiece = 32 << 10
 
 // Write buffers or streams body bytes, waiting while a slow reader's queue is full.
 func (w *response) Write(p []byte) (int, error) {
@@ -195,19 +177,11 @@ func (w *response) Write(p []byte) (int, error) {
 // writePiece is Write for at most maxPiece bytes.
 func (w *response) writePiece(p []byte) (int, error) {
 	w.mu.Lock()
-	if err := w.usableLocked(); err != nil {
+	if send, err := w.startWrite(w, len(p)); !send {
 		w.mu.Unlock()
-		return 0, err
-	}
-	if !w.wroteHeader {
-		w.writeHeaderLocked(http.StatusOK)
-	}
-	if err := admitBody(w.status, w.declared, &w.written, len(p)); err != nil {
-		w.mu.Unlock()
-		return 0, err
-	}
-	if w.isHead {
-		w.mu.Unlock()
+		if err != nil {
+			return 0, err
+		}
 		return len(p), nil
 	}
 	if !w.headSent && (w.buf.Len()+len(p) <= flushThreshold || w.holdForUWSGIBody(len(p))) {
@@ -376,7 +350,7 @@ func (c *conn) writeFlush(w *response) {
 		return
 	}
 	queued := c.gc.OutboundBuffered()
-	if queued > highWater {
+	if queued > c.srv.highWaterNow() {
 		c.srv.watchDrain(c, drainWriter)
 		return
 	}

@@ -59,6 +59,9 @@ type Server struct {
 	lns      []*listenerFD // the sockets the event loops accept from
 	atCap    atomic.Bool   // accepting is paused: the connection cap is reached
 	evicted  evictStats    // idle connections closed at the cap (evict.go)
+	// waitingWriters counts the handlers waiting for a slow reader's queue to drain
+	// (outbound.go).
+	waitingWriters atomic.Int64
 
 	drainMu      sync.Mutex
 	drainWaiters map[*conn]struct{}
@@ -449,3 +452,28 @@ func (l gnetLogger) Infof(f string, a ...any)  { l.log.Debug().Msgf("gnet: "+f, 
 func (l gnetLogger) Warnf(f string, a ...any)  { l.log.Warn().Msgf("gnet: "+f, a...) }
 func (l gnetLogger) Errorf(f string, a ...any) { l.log.Error().Msgf("gnet: "+f, a...) }
 func (l gnetLogger) Fatalf(f string, a ...any) { l.log.Error().Msgf("gnet: "+f, a...) }
+
+// recordRequest counts a finished request for the metrics and writes its access
+// log line; both writers (HTTP/1-uWSGI and h2) report here.
+func (s *Server) recordRequest(p stats.Protocol, r *http.Request, start time.Time, status int, bodyBytes int64, respHeader http.Header) {
+	d := time.Since(start)
+	if s.stats != nil {
+		s.stats.Request(p, r.Method, status, d, r.ContentLength, bodyBytes)
+	}
+	if s.access == nil {
+		return
+	}
+	e := logs.AccessEntry{
+		RemoteAddr: r.RemoteAddr,
+		Method:     r.Method,
+		RequestURI: r.RequestURI,
+		Proto:      r.Proto,
+		Status:     status,
+		BodyBytes:  bodyBytes,
+		Start:      start,
+		Duration:   d,
+		ReqHeader:  r.Header,
+		RespHeader: respHeader,
+	}
+	s.access.Log(&e)
+}

@@ -138,7 +138,7 @@ func SplitList(v string) []string {
 }
 
 // TrimOWS returns s without leading and trailing spaces and horizontal tabs.
-func TrimOWS(s string) string {
+func TrimOWS[T string | []byte](s T) T {
 	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
 		s = s[1:]
 	}

@@ -103,3 +103,35 @@ func TestDeclaredTrailers(t *testing.T) {
 		})
 	}
 }
+
+func TestByteClasses(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		in    string
+		class uint8
+		want  bool
+	}{
+		{"token", "X-Custom_1!#$%&'*+.^`|~", ClassToken, true},
+		{"token refuses separators", "a b", ClassToken, false},
+		{"token refuses a colon", "a:b", ClassToken, false},
+		{"value takes tab and obs-text", "a\tb \x80\xff", ClassValue, true},
+		{"value refuses CR", "a\rb", ClassValue, false},
+		{"value refuses DEL", "a\x7f", ClassValue, false},
+		{"host takes IPv6 literals and ports", "[::1]:80", ClassHost, true},
+		{"host refuses a slash", "a/b", ClassHost, false},
+		{"hex", "09afAF", ClassHex, true},
+		{"hex refuses g", "g", ClassHex, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := AllOf(tc.in, tc.class); got != tc.want {
+				t.Fatalf("AllOf(%q) = %v", tc.in, got)
+			}
+			if got := AllOf([]byte(tc.in), tc.class); got != tc.want {
+				t.Fatalf("AllOf([]byte(%q)) = %v", tc.in, got)
+			}
+		})
+	}
+	if IsToken("") || IsToken([]byte{}) {
+		t.Error("the empty string is a token")
+	}
+}

@@ -104,7 +104,7 @@ func (c *Conn) encodeHeader(h http.Header, trailers bool) {
 		case "Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "Upgrade":
 			continue
 		}
-		if !isToken(k) {
+		if !header.IsToken(k) {
 			continue
 		}
 		name := c.lower(k)
@@ -115,7 +115,7 @@ func (c *Conn) encodeHeader(h http.Header, trailers bool) {
 			}
 		}
 		for _, v := range vv {
-			if !validFieldValue(v) {
+			if !header.IsFieldValue(v) {
 				continue
 			}
 			c.enc.WriteField(hpack.HeaderField{Name: name, Value: v})

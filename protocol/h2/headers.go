@@ -72,7 +72,7 @@ func parseRequest(fields []hpack.HeaderField, head *RequestHead) requestErr {
 				return requestErr("duplicated pseudo-header field " + f.Name)
 			}
 			*seen, *dst = true, f.Value
-			if !validFieldValue(f.Value) {
+			if !header.IsFieldValue(f.Value) {
 				return requestErr("invalid value of " + f.Name)
 			}
 			continue
@@ -105,7 +105,7 @@ func parseRequest(fields []hpack.HeaderField, head *RequestHead) requestErr {
 	if !validAuthority(head.Authority) {
 		return "invalid :authority"
 	}
-	if !isToken(head.Method) {
+	if !header.IsToken(head.Method) {
 		return "invalid :method"
 	}
 	h, reason := buildHeader(fields, regular)
@@ -148,7 +148,7 @@ func checkRegularField(f hpack.HeaderField) requestErr {
 	if !validFieldName(f.Name) {
 		return requestErr("invalid field name " + strconv.Quote(f.Name))
 	}
-	if !validFieldValue(f.Value) {
+	if !header.IsFieldValue(f.Value) {
 		return requestErr("invalid value of " + f.Name)
 	}
 	switch f.Name {
@@ -169,7 +169,7 @@ func validFieldName(name string) bool {
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
-		if c >= 'A' && c <= 'Z' || !tokenTable[c] {
+		if c >= 'A' && c <= 'Z' || header.ByteClass[c]&header.ClassToken == 0 {
 			return false
 		}
 	}

@@ -53,10 +53,10 @@ func (c *cgiVars) collect(p *Packet) error {
 			case "":
 				return errEmptyHeaderName
 			}
-			if !validToken(name) {
+			if !header.IsToken(name) {
 				return errBadHeaderName
 			}
-			if !validFieldValue(val) {
+			if !header.IsFieldValue(val) {
 				return errBadHeaderValue
 			}
 			c.headers++
@@ -123,14 +123,14 @@ func NewRequest(ctx context.Context, p *Packet) (*http.Request, error) {
 	if !c.hasMethod {
 		return nil, errNoMethod
 	}
-	if !validToken(c.method) {
+	if !header.IsToken(c.method) {
 		return nil, errBadMethod
 	}
 	contentLength, ok := parseContentLength(c.contentLength)
 	if !ok {
 		return nil, errBadContentLength
 	}
-	if !validFieldValue(c.contentType) {
+	if !header.IsFieldValue(c.contentType) {
 		return nil, errBadContentType
 	}
 
@@ -238,7 +238,7 @@ func (c *cgiVars) setTarget(r *http.Request, a *arena) error {
 // setHost sets Host from HTTP_HOST, else from SERVER_NAME and SERVER_PORT.
 func (c *cgiVars) setHost(r *http.Request, a *arena) error {
 	if c.requestHost {
-		if !validHost(c.host) {
+		if !header.AllOf(c.host, header.ClassHost) {
 			return errBadHost
 		}
 		r.Host = a.str(c.host)
@@ -247,7 +247,7 @@ func (c *cgiVars) setHost(r *http.Request, a *arena) error {
 	if len(c.serverName) == 0 {
 		return nil
 	}
-	if !validHost(c.serverName) || !validHost(c.serverPort) {
+	if !header.AllOf(c.serverName, header.ClassHost) || !header.AllOf(c.serverPort, header.ClassHost) {
 		return errBadHost
 	}
 	port := string(c.serverPort)
