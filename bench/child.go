@@ -11,8 +11,9 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/gonicorn/gonicorn/bench/internal/tools"
 )
 
 // The load generator runs in a child process, so that the server's CPU time is the
@@ -147,7 +148,7 @@ type child struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
 	lines  chan childMsg
-	stderr tailBuffer
+	stderr tools.TailBuffer // the last 8 KiB
 	done   chan struct{}
 	werr   error
 }
@@ -230,26 +231,4 @@ func (c *child) stop(timeout time.Duration) {
 		c.cmd.Process.Kill()
 		<-c.done
 	}
-}
-
-// tailBuffer keeps the last 8 KiB written to it.
-type tailBuffer struct {
-	mu sync.Mutex
-	b  []byte
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.b = append(t.b, p...)
-	if len(t.b) > 8<<10 {
-		t.b = append(t.b[:0], t.b[len(t.b)-8<<10:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.b)
 }

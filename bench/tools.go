@@ -7,11 +7,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/gonicorn/gonicorn/bench/internal/tools"
 )
 
 // Known load generators, run against the same in-process server, check that the
@@ -213,83 +213,21 @@ type toolOutput struct {
 	mean     time.Duration
 }
 
-var (
-	wrkTotal    = regexp.MustCompile(`(\d+) requests in ([\d.]+)(us|ms|s|m),`)
-	wrkLatency  = regexp.MustCompile(`(?m)^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$`)
-	wrkErrors   = regexp.MustCompile(`Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)`)
-	wrkNon2xx   = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
-	wrkAvg      = regexp.MustCompile(`(?m)^\s+Latency\s+([\d.]+)(us|ms|s)\s`)
-	h2Finished  = regexp.MustCompile(`finished in ([\d.]+)(us|ms|s),`)
-	h2Requests  = regexp.MustCompile(`requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout`)
-	h2Status    = regexp.MustCompile(`status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx`)
-	h2ReqTiming = regexp.MustCompile(`(?m)^time for request:\s+([\d.]+)(us|ms|s)\s+([\d.]+)(us|ms|s)\s+([\d.]+)(us|ms|s)`)
-)
-
-func unitDuration(v, unit string) time.Duration {
-	f, _ := strconv.ParseFloat(v, 64)
-	switch unit {
-	case "us":
-		return time.Duration(f * float64(time.Microsecond))
-	case "ms":
-		return time.Duration(f * float64(time.Millisecond))
-	case "m":
-		return time.Duration(f * float64(time.Minute))
-	}
-	return time.Duration(f * float64(time.Second))
-}
-
 // parseWrk reads wrk --latency output; socket errors or non-2xx responses are errors.
 func parseWrk(out string) (*toolOutput, error) {
-	m := wrkTotal.FindStringSubmatch(out)
-	if m == nil {
-		return nil, errors.New("no request total in wrk's output")
+	o, err := tools.ParseWrk(out)
+	if err != nil {
+		return nil, err
 	}
-	t := &toolOutput{elapsed: unitDuration(m[2], m[3])}
-	t.requests, _ = strconv.ParseInt(m[1], 10, 64)
-	if e := wrkErrors.FindStringSubmatch(out); e != nil {
-		return nil, fmt.Errorf("wrk saw socket errors: %s", e[0])
-	}
-	if e := wrkNon2xx.FindStringSubmatch(out); e != nil {
-		return nil, fmt.Errorf("wrk saw %s non-2xx responses", e[1])
-	}
-	for _, l := range wrkLatency.FindAllStringSubmatch(out, -1) {
-		d := unitDuration(l[2], l[3])
-		if l[1] == "50" {
-			t.p50 = d
-		} else {
-			t.p99 = d
-		}
-	}
-	// wrk 4.1 prints 0.00us for percentiles beyond what its histogram kept (seen
-	// with pipelining); such a percentile is unknown, not zero.
-	if t.requests == 0 {
-		return nil, errors.New("wrk completed no request")
-	}
-	if m := wrkAvg.FindStringSubmatch(out); m != nil {
-		t.mean = unitDuration(m[1], m[2])
-	}
-	return t, nil
+	return &toolOutput{requests: o.Requests, elapsed: o.Elapsed, p50: o.P50, p99: o.P99, mean: o.Mean}, nil
 }
 
 // parseH2load reads h2load's summary; failed, errored, timed-out or non-2xx requests
 // are errors.
 func parseH2load(out string) (*toolOutput, error) {
-	f := h2Finished.FindStringSubmatch(out)
-	r := h2Requests.FindStringSubmatch(out)
-	s := h2Status.FindStringSubmatch(out)
-	if f == nil || r == nil || s == nil {
-		return nil, errors.New("cannot read h2load's summary")
+	o, err := tools.ParseH2load(out)
+	if err != nil {
+		return nil, err
 	}
-	n := func(v string) int64 { x, _ := strconv.ParseInt(v, 10, 64); return x }
-	if n(r[5])+n(r[6])+n(r[7]) > 0 || n(s[2])+n(s[3])+n(s[4]) > 0 {
-		return nil, fmt.Errorf("h2load saw failures: %s; %s", strings.TrimSpace(r[0]), strings.TrimSpace(s[0]))
-	}
-	t := &toolOutput{requests: n(r[4]), elapsed: unitDuration(f[1], f[2])}
-	if t.requests == 0 {
-		return nil, errors.New("h2load completed no request")
-	}
-	if m := h2ReqTiming.FindStringSubmatch(out); m != nil {
-		t.mean = unitDuration(m[5], m[6])
-	}
-	return t, nil
+	return &toolOutput{requests: o.Requests, elapsed: o.Elapsed, mean: o.Mean}, nil
 }

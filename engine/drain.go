@@ -23,6 +23,11 @@ const (
 
 // watchDrain registers c (on its loop) as waiting for its queue to drain.
 func (s *Server) watchDrain(c *conn, kind drainKind) {
+	if kind == drainWriter && c.drainKind != drainWriter {
+		s.waitingWriters.Add(1)
+	} else if kind != drainWriter && c.drainKind == drainWriter {
+		s.waitingWriters.Add(-1)
+	}
 	c.drainKind = kind
 	if kind != drainWriter {
 		// A handler's own write has its own bound (waitAck); the others borrow
@@ -41,6 +46,9 @@ func (s *Server) watchDrain(c *conn, kind drainKind) {
 func (s *Server) unwatchDrain(c *conn) {
 	if c.drainKind == drainNone {
 		return
+	}
+	if c.drainKind == drainWriter {
+		s.waitingWriters.Add(-1)
 	}
 	c.drainKind = drainNone
 	s.drainMu.Lock()
@@ -91,7 +99,7 @@ func (c *conn) checkDrain() gnet.Action {
 	}
 	switch c.drainKind {
 	case drainWriter:
-		if queued > lowWater {
+		if queued > c.srv.lowWaterNow() {
 			return gnet.None
 		}
 		c.srv.unwatchDrain(c)

@@ -235,7 +235,20 @@ func speaksHTTP(buf []byte) bool {
 	for i < len(line) && http1.IsToken(line[i:i+1]) {
 		i++
 	}
-	return i > 0 && i <= maxMethodLen && (i == len(line) || line[i] == ' ')
+	if i == 0 || i > maxMethodLen || i < len(line) && line[i] != ' ' {
+		return false
+	}
+	// A third field that is no HTTP version at all ("INVALID CONNECTION PREFACE",
+	// what h2spec sends as a bad HTTP/2 preface) is not an HTTP request line.
+	if i < len(line) {
+		if j := bytes.IndexByte(line[i+1:], ' '); j >= 0 {
+			version := bytes.TrimSpace(line[i+1+j+1:])
+			if len(version) > 0 && !(len(version) >= 5 && bytes.EqualFold(version[:5], []byte("HTTP/"))) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // maxMethodLen bounds what speaksHTTP takes for a method: the longest registered

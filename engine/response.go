@@ -94,9 +94,7 @@ func (w *response) usableLocked() error {
 
 // WriteHeader sends an informational head at once, or records the final status.
 func (w *response) WriteHeader(code int) {
-	if code < 100 || code > 999 {
-		panic("gonicorn: invalid WriteHeader code " + strconv.Itoa(code))
-	}
+	checkWriteHeaderCode(code)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.usableLocked() != nil {
@@ -153,9 +151,10 @@ func declaredLength(h http.Header, log zerolog.Logger, req fmt.Stringer) int64 {
 }
 
 // maxPiece bounds what one handoff adds to a connection's queue: a large Write
-// leaves in pieces, each waiting for the queue to fall below highWater, so a slow
-// reader's queue holds at most highWater+maxPiece bytes however large the Write.
-const maxPiece = 64 << 10
+// leaves in pieces, each waiting for the queue to fall below its high-water mark,
+// so a slow reader's queue holds at most that mark + maxPiece however large the
+// Write.
+const maxPiece = 32 << 10
 
 // Write buffers or streams body bytes, waiting while a slow reader's queue is full.
 func (w *response) Write(p []byte) (int, error) {
@@ -349,7 +348,7 @@ func (c *conn) writeFlush(w *response) {
 		return
 	}
 	queued := c.gc.OutboundBuffered()
-	if queued > highWater {
+	if queued > c.srv.highWaterNow() {
 		c.srv.watchDrain(c, drainWriter)
 		return
 	}
@@ -378,12 +377,9 @@ func (w *response) Flush() { _ = w.FlushError() }
 // FlushError is Flush for http.ResponseController.
 func (w *response) FlushError() error {
 	w.mu.Lock()
-	if err := w.usableLocked(); err != nil {
+	if err := w.begin(w); err != nil {
 		w.mu.Unlock()
 		return err
-	}
-	if !w.wroteHeader {
-		w.writeHeaderLocked(http.StatusOK)
 	}
 	if w.headSent && w.buf.Len() == 0 || !w.headSent && w.holdForUWSGIBody(0) {
 		w.mu.Unlock()

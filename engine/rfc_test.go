@@ -34,6 +34,7 @@ func TestRequestLineAndTargetAnswers(t *testing.T) {
 		{"bad method byte with a version", "G(T / HTTP/1.1\r\nHost: a\r\n\r\n", 400, ""},
 		{"TLS hello is not HTTP", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n", 0, ""},
 		{"binary noise is not HTTP", "\x00\x01\x02\x03\r\n\r\n", 0, ""},
+		{"an invalid HTTP/2 preface is not HTTP", "INVALID CONNECTION PREFACE\r\n\r\n", 0, ""},
 		{"OPTIONS asterisk reaches the handler", "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", 200, "OPTIONS *"},
 		{"asterisk with GET", "GET * HTTP/1.1\r\nHost: a\r\n\r\n", 400, ""},
 		{"authority-form with GET", "GET example.com:80 HTTP/1.1\r\nHost: a\r\n\r\n", 400, ""},

@@ -59,6 +59,9 @@ type Server struct {
 	lns      []*listenerFD // the sockets the event loops accept from
 	atCap    atomic.Bool   // accepting is paused: the connection cap is reached
 	evicted  evictStats    // idle connections closed at the cap (evict.go)
+	// waitingWriters counts the handlers waiting for a slow reader's queue to drain
+	// (outbound.go).
+	waitingWriters atomic.Int64
 
 	drainMu      sync.Mutex
 	drainWaiters map[*conn]struct{}

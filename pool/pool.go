@@ -212,17 +212,24 @@ func (p *Pool) run(arg any) {
 		if c != nil {
 			next = c.Next()
 		}
+		slot := ctx.slot
 		if next == nil {
-			if ctx.slot {
-				p.releaseSlot()
+			if !slot {
+				return
 			}
-			return
+			// The slot passes on: to a parked handler, or to the next queued Job,
+			// which runs right here (no hand-off to another goroutine).
+			e, ok := p.takeTurn()
+			if !ok {
+				return
+			}
+			next, parent = e.job, e.parent
 		}
 		t, _ = p.tasks.Get().(*task)
 		if t == nil {
 			t = &task{pool: p}
 		}
-		p.prepare(t, parent, next).slot = ctx.slot
+		p.prepare(t, parent, next).slot = slot
 	}
 }
 

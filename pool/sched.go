@@ -205,6 +205,31 @@ func (p *Pool) releaseSlot() {
 	}
 }
 
+// takeTurn is releaseSlot for the goroutine whose Job just returned: a parked
+// handler waiting for a slot gets it, else the next queued Job is returned for the
+// caller to run on its slot, else the slot is freed.
+func (p *Pool) takeTurn() (queued, bool) {
+	p.mu.Lock()
+	if len(p.unparkers) > 0 {
+		ch := p.unparkers[0]
+		copy(p.unparkers, p.unparkers[1:])
+		p.unparkers[len(p.unparkers)-1] = nil
+		p.unparkers = p.unparkers[:len(p.unparkers)-1]
+		p.mu.Unlock()
+		close(ch)
+		return queued{}, false
+	}
+	e, ok := p.queue.pop()
+	if !ok {
+		p.slots--
+		p.mu.Unlock()
+		return queued{}, false
+	}
+	p.queuedGauge.Store(int64(p.queue.n))
+	p.mu.Unlock()
+	return e, true
+}
+
 // Park tells the pool that the handler running with ctx is about to wait on its
 // client: its slot goes to the next job. It returns false (the handler keeps its
 // slot) when ctx is not a pool context, the handler is already parked, or MaxParked

@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gonicorn/gonicorn/bench/internal/tools"
 )
 
 // WantBody is the answer every server gives to GET /: the demo app's, and the
@@ -164,46 +166,14 @@ func (c *Config) runLoad(dir, url string, l Load, d time.Duration) (*toolResult,
 	return r, nil
 }
 
-var (
-	wrkTotal   = regexp.MustCompile(`(\d+) requests in ([\d.]+)(us|ms|s|m),`)
-	wrkLatency = regexp.MustCompile(`(?m)^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$`)
-	wrkErrors  = regexp.MustCompile(`Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)`)
-	wrkNon2xx  = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
-	wrkCheck   = regexp.MustCompile(`binbench-check good=(\d+) bad=(\d+) first_bad=(".*")`)
-	h2Finished = regexp.MustCompile(`finished in ([\d.]+)(us|ms|s),`)
-	h2Requests = regexp.MustCompile(`requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout`)
-	h2Status   = regexp.MustCompile(`status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx`)
-	h2Traffic  = regexp.MustCompile(`traffic: .*, [\d.]+\w* \((\d+)\) data`)
-)
-
-func unitDuration(v, unit string) time.Duration {
-	f, _ := strconv.ParseFloat(v, 64)
-	switch unit {
-	case "us":
-		return time.Duration(f * float64(time.Microsecond))
-	case "ms":
-		return time.Duration(f * float64(time.Millisecond))
-	case "m":
-		return time.Duration(f * float64(time.Minute))
-	}
-	return time.Duration(f * float64(time.Second))
-}
-
-func atoi(s string) int64 { v, _ := strconv.ParseInt(s, 10, 64); return v }
+var wrkCheck = regexp.MustCompile(`binbench-check good=(\d+) bad=(\d+) first_bad=(".*")`)
 
 // parseWrk reads wrk --latency output with checkLua's line. Socket errors, non-2xx
 // responses and responses checkLua found wrong are errors.
 func parseWrk(out string) (*toolResult, error) {
-	m := wrkTotal.FindStringSubmatch(out)
-	if m == nil {
-		return nil, errors.New("no request total in wrk's output")
-	}
-	r := &toolResult{requests: atoi(m[1]), elapsed: unitDuration(m[2], m[3])}
-	if e := wrkErrors.FindStringSubmatch(out); e != nil {
-		return nil, fmt.Errorf("wrk saw socket errors: %s", e[0])
-	}
-	if e := wrkNon2xx.FindStringSubmatch(out); e != nil {
-		return nil, fmt.Errorf("wrk saw %s non-2xx responses", e[1])
+	o, err := tools.ParseWrk(out)
+	if err != nil {
+		return nil, err
 	}
 	ck := wrkCheck.FindStringSubmatch(out)
 	if ck == nil {
@@ -212,48 +182,31 @@ func parseWrk(out string) (*toolResult, error) {
 	if bad := atoi(ck[2]); bad > 0 {
 		return nil, fmt.Errorf("%d responses with a wrong status or body (first: %s)", bad, ck[3])
 	}
-	if good := atoi(ck[1]); good < r.requests {
-		return nil, fmt.Errorf("only %d of %d responses were checked", good, r.requests)
+	if good := atoi(ck[1]); good < o.Requests {
+		return nil, fmt.Errorf("only %d of %d responses were checked", good, o.Requests)
 	}
-	if r.requests == 0 {
-		return nil, errors.New("wrk completed no request")
-	}
-	for _, l := range wrkLatency.FindAllStringSubmatch(out, -1) {
-		// wrk prints 0.00us for a percentile its histogram did not keep: unknown.
-		d := unitDuration(l[2], l[3])
-		if l[1] == "50" {
-			r.p50 = d
-		} else {
-			r.p99 = d
-		}
-	}
-	return r, nil
+	return &toolResult{requests: o.Requests, elapsed: o.Elapsed, p50: o.P50, p99: o.P99}, nil
 }
 
-// parseH2load reads h2load's summary. Failed, errored or timed-out requests and
-// non-2xx statuses are errors, and the DATA bytes must be those of bodyLen-byte
-// bodies: between succeeded and started requests' worth (h2load checks no body;
-// the content is checked on samples before the run).
+// parseH2load reads h2load's summary (failures are errors), and checks that the
+// DATA bytes are those of bodyLen-byte bodies: between the succeeded and the
+// started requests' worth (h2load checks no body; the content is checked on samples
+// before the run).
 func parseH2load(out string, bodyLen int64) (*toolResult, error) {
-	f := h2Finished.FindStringSubmatch(out)
-	q := h2Requests.FindStringSubmatch(out)
-	s := h2Status.FindStringSubmatch(out)
-	t := h2Traffic.FindStringSubmatch(out)
-	if f == nil || q == nil || s == nil || t == nil {
-		return nil, errors.New("cannot read h2load's summary")
+	o, err := tools.ParseH2load(out)
+	if err != nil {
+		return nil, err
 	}
-	if atoi(q[5])+atoi(q[6])+atoi(q[7]) > 0 || atoi(s[2])+atoi(s[3])+atoi(s[4]) > 0 {
-		return nil, fmt.Errorf("h2load saw failures: %s; %s", strings.TrimSpace(q[0]), strings.TrimSpace(s[0]))
+	if o.DataBytes < 0 {
+		return nil, errors.New("no traffic line in h2load's summary")
 	}
-	r := &toolResult{requests: atoi(q[4]), elapsed: unitDuration(f[1], f[2])}
-	if r.requests == 0 {
-		return nil, errors.New("h2load completed no request")
+	if o.DataBytes < o.Requests*bodyLen || o.DataBytes > o.Started*bodyLen {
+		return nil, fmt.Errorf("h2load received %d body bytes for %d responses of %d bytes", o.DataBytes, o.Requests, bodyLen)
 	}
-	if data := atoi(t[1]); data < r.requests*bodyLen || data > atoi(q[2])*bodyLen {
-		return nil, fmt.Errorf("h2load received %d body bytes for %d responses of %d bytes", data, r.requests, bodyLen)
-	}
-	return r, nil
+	return &toolResult{requests: o.Requests, elapsed: o.Elapsed}, nil
 }
+
+func atoi(s string) int64 { v, _ := strconv.ParseInt(s, 10, 64); return v }
 
 // checkSample sends a few requests with Go's client (HTTP/1.1, or h2c by prior
 // knowledge) and checks status, protocol and body.

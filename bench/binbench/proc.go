@@ -8,9 +8,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/gonicorn/gonicorn/bench/internal/tools"
 )
 
 // proc is a process the harness started, in a process group of its own (so that a
@@ -18,7 +19,7 @@ import (
 type proc struct {
 	name string
 	cmd  *exec.Cmd
-	out  tailBuffer // stdout and stderr
+	out  tools.TailBuffer // the last 16 KiB of stdout and stderr
 	done chan struct{}
 	err  error
 }
@@ -30,7 +31,7 @@ func startProc(name string, cpu int, dir string, bin string, args ...string) (*p
 		args = append([]string{"-c", strconv.Itoa(cpu), bin}, args...)
 		bin = "taskset"
 	}
-	p := &proc{name: name, done: make(chan struct{})}
+	p := &proc{name: name, done: make(chan struct{}), out: tools.TailBuffer{Max: 16 << 10}}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Dir = dir
 	p.cmd.Stdout = &p.out
@@ -189,24 +190,29 @@ func treeCPU(root int) (time.Duration, error) {
 	return time.Duration(ticks) * time.Second / clockTicks, nil
 }
 
-// tailBuffer keeps the last 16 KiB written to it.
-type tailBuffer struct {
-	mu sync.Mutex
-	b  []byte
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.b = append(t.b, p...)
-	if len(t.b) > 16<<10 {
-		t.b = append(t.b[:0], t.b[len(t.b)-16<<10:]...)
+// cpuBusy returns the user, nice and system time each CPU has spent (/proc/stat),
+// by CPU number: what every process on it ran, interrupts and steal left out.
+func cpuBusy() (map[int]time.Duration, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return nil, err
 	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.b)
+	out := map[int]time.Duration{}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 4 || !strings.HasPrefix(f[0], "cpu") || f[0] == "cpu" {
+			continue
+		}
+		n, err := strconv.Atoi(f[0][3:])
+		if err != nil {
+			continue
+		}
+		var ticks int64
+		for _, v := range f[1:4] {
+			t, _ := strconv.ParseInt(v, 10, 64)
+			ticks += t
+		}
+		out[n] = time.Duration(ticks) * time.Second / clockTicks
+	}
+	return out, nil
 }

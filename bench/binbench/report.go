@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/gonicorn/gonicorn/bench/internal/report"
 )
 
 // Summary is the median of one server's passing runs in one scenario.
@@ -21,7 +23,21 @@ type Summary struct {
 	P50, P99         float64
 	// CPUMin and CPUMax are the extremes of CPUPerReq over the runs.
 	CPUMin, CPUMax float64
+	// Contended is the number of passing runs during which other work took more
+	// than ContendedPct of the server's or the load's CPU. The medians leave them
+	// out when at least one run was not contended (Used is the count kept).
+	Contended, Used int
+	// Other is the median share (%) of the busier of the two CPUs that other work
+	// took in the runs kept; -1 when not known.
+	Other float64
 }
+
+// ContendedPct is the share of a pinned CPU that other processes may take during a
+// run before the run counts as contended.
+const ContendedPct = 10
+
+// otherPct is the larger of the run's two other-work shares (-1: unknown).
+func (x Result) otherPct() float64 { return max(x.OtherServerCPU, x.OtherLoadCPU) }
 
 // Summaries returns the median of every scenario/server's passing runs, in the
 // order of Scenarios and their servers.
@@ -50,13 +66,20 @@ func (r *Report) Summaries() []Summary {
 				continue
 			}
 			s.Runs = len(runs)
-			med := func(f func(Result) float64) float64 {
-				var v []float64
-				for _, x := range runs {
-					v = append(v, f(x))
+			var clean []Result
+			for _, x := range runs {
+				if x.otherPct() > ContendedPct {
+					s.Contended++
+				} else {
+					clean = append(clean, x)
 				}
-				return median(v)
 			}
+			if len(clean) > 0 {
+				runs = clean
+			}
+			s.Used = len(runs)
+			s.Other = med2(runs, func(x Result) float64 { return x.otherPct() })
+			med := func(f func(Result) float64) float64 { return med2(runs, f) }
 			s.ReqPerSec = med(func(x Result) float64 { return x.ReqPerSec })
 			s.CPUPerReq = med(func(x Result) float64 { return x.CPUPerReq })
 			s.NginxCPUPerReq = med(func(x Result) float64 { return x.NginxCPUPerReq })
@@ -85,6 +108,15 @@ func serversOf(sc Scenario, results []Result) []string {
 		}
 	}
 	return out
+}
+
+// med2 is the median of f over runs.
+func med2(runs []Result, f func(Result) float64) float64 {
+	var v []float64
+	for _, x := range runs {
+		v = append(v, f(x))
+	}
+	return median(v)
 }
 
 func median(v []float64) float64 {
@@ -130,7 +162,7 @@ func (r *Report) Targets() []Target {
 			t.Known = true
 			t.Met = g.CPUPerReq <= p.CPUPerReq && g.ReqPerSec >= p.ReqPerSec
 			t.Measured = fmt.Sprintf("%.1f vs %.1f µs/req; %s vs %s req/s", g.CPUPerReq, p.CPUPerReq,
-				thousands(g.ReqPerSec), thousands(p.ReqPerSec))
+				report.Thousands(g.ReqPerSec), report.Thousands(p.ReqPerSec))
 			if g.CPUPerReq*2 <= p.CPUPerReq {
 				t.Measured += " (moonshot met)"
 			}
@@ -162,7 +194,7 @@ func (r *Report) Targets() []Target {
 				x := g.ReqPerSec / p.ReqPerSec
 				t.Met = x >= want
 				t.Measured = fmt.Sprintf("%.2fx (%s vs %s req/s; %.1f vs %.1f µs/req)", x,
-					thousands(g.ReqPerSec), thousands(p.ReqPerSec), g.CPUPerReq, p.CPUPerReq)
+					report.Thousands(g.ReqPerSec), report.Thousands(p.ReqPerSec), g.CPUPerReq, p.CPUPerReq)
 			}
 		}
 		out = append(out, t)
@@ -187,7 +219,7 @@ func (r *Report) Targets() []Target {
 		}
 		if runs > 0 {
 			t.Met = true
-			t.Measured = fmt.Sprintf("%s requests through nginx across %d reloads, none failed", thousands(float64(requests)), hups)
+			t.Measured = fmt.Sprintf("%s requests through nginx across %d reloads, none failed", report.Thousands(float64(requests)), hups)
 		}
 		out = append(out, t)
 	}
@@ -233,6 +265,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	ss := r.Summaries()
 	fmt.Fprintf(&b, "Binary as run: %s.\n\n", r.Config)
+	fmt.Fprintf(&b, "*Other work on the CPUs* is the share of the busier pinned CPU that processes other than the server, the load tool and nginx ran on during the run (from /proc/stat): the machine is shared. Runs where it passed %d%% are left out of the medians when a run below it exists.\n\n", ContendedPct)
 	b.WriteString("### Targets (issue 9)\n\n| target | goal | measured | |\n|---|---|---|---|\n")
 	for _, t := range r.Targets() {
 		verdict := "not measured"
@@ -265,15 +298,15 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		if sc.Nginx != "" {
 			b.WriteString(" nginx CPU µs/req |")
 		}
-		b.WriteString(" p50 | p99 | load CPU µs/req | runs (CPU µs/req range) |\n|---|--:|--:|--:|--:|")
+		b.WriteString(" p50 | p99 | load CPU µs/req | other work on the CPUs | runs (CPU µs/req range) |\n|---|--:|--:|--:|--:|")
 		if sc.Nginx != "" {
 			b.WriteString("--:|")
 		}
-		b.WriteString("--:|--:|--:|--:|\n")
+		b.WriteString("--:|--:|--:|--:|--:|\n")
 		for _, s := range rows {
 			if s.Runs == 0 {
 				fmt.Fprintf(&b, "| %s | failed |", serverNames[s.Server])
-				n := 8
+				n := 9
 				if sc.Nginx != "" {
 					n++
 				}
@@ -285,7 +318,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 				rate = fmt.Sprintf("%.2fx", s.ReqPerSec/base.ReqPerSec)
 				cpu = fmt.Sprintf("%.2fx", s.CPUPerReq/base.CPUPerReq)
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %.2f | %s |", serverNames[s.Server], thousands(s.ReqPerSec), rate, s.CPUPerReq, cpu)
+			fmt.Fprintf(&b, "| %s | %s | %s | %.2f | %s |", serverNames[s.Server], report.Thousands(s.ReqPerSec), rate, s.CPUPerReq, cpu)
 			if sc.Nginx != "" {
 				fmt.Fprintf(&b, " %.2f |", s.NginxCPUPerReq)
 			}
@@ -293,10 +326,19 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 			if s.Runs > 1 {
 				runs += fmt.Sprintf(" (%.1f–%.1f)", s.CPUMin, s.CPUMax)
 			}
+			if s.Contended > 0 && s.Used < s.Runs {
+				runs += fmt.Sprintf("; %d contended left out", s.Contended)
+			} else if s.Contended > 0 {
+				runs += "; all contended"
+			}
+			other := "–"
+			if s.Other >= 0 {
+				other = fmt.Sprintf("%.0f%%", s.Other)
+			}
 			if s.Failed > 0 {
 				runs += fmt.Sprintf(" (+%d failed)", s.Failed)
 			}
-			fmt.Fprintf(&b, " %s | %s | %.2f | %s |\n", usText(s.P50), usText(s.P99), s.LoadCPUPerReq, runs)
+			fmt.Fprintf(&b, " %s | %s | %.2f | %s | %s |\n", usText(s.P50), usText(s.P99), s.LoadCPUPerReq, other, runs)
 		}
 		b.WriteString("\n")
 	}
@@ -431,24 +473,6 @@ func orDash(s string) string {
 	return s
 }
 
-// thousands formats v rounded to an integer with comma separators.
-func thousands(v float64) string {
-	s := fmt.Sprintf("%.0f", v)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var out []byte
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, s[i])
-	}
-	if neg {
-		return "-" + string(out)
-	}
-	return string(out)
-}
-
 // WriteBenchLines writes the summaries as `go test -bench` lines
 // (BenchmarkBinary/SCENARIO/SERVER), so that bench/cmd/benchreport can chart them
 // beside the in-process benchmarks.
@@ -516,7 +540,7 @@ func (r *Report) WriteSummary(w io.Writer) error {
 			return
 		}
 		cell := func(s Summary) string {
-			c := fmt.Sprintf("%s req/s, %.1f µs", thousands(s.ReqPerSec), s.CPUPerReq)
+			c := fmt.Sprintf("%s req/s, %.1f µs", report.Thousands(s.ReqPerSec), s.CPUPerReq)
 			if s.P99 > 0 {
 				c += ", p99 " + usText(s.P99)
 			}
@@ -562,6 +586,14 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		ut, _ := perRequest(*u, "")
 		fmt.Fprintf(&b, "| system calls per `uwsgi_pass` request (%s, strace) | %.1f (futex + nanosleep %.1f) | uWSGI: %.1f | | | %s |\n",
 			strings.TrimPrefix(mode, "uwsgi-"), gt, gf, ut, verdict("system calls per uwsgi request ("+mode+")"))
+	}
+	var contended, runs int
+	for _, s := range ss {
+		contended += s.Contended
+		runs += s.Runs
+	}
+	if contended > 0 {
+		fmt.Fprintf(&b, "\nIn %d of %d runs other processes took more than %d%% of a pinned CPU; the medians leave such runs out where a cleaner one exists (results.md has the shares).\n", contended, runs, ContendedPct)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -42,6 +42,24 @@ func TestSummariesAreMediansOfPassingRuns(t *testing.T) {
 	}
 }
 
+// TestContendedRunsLeaveTheMedian: a run during which other work took a pinned CPU
+// counts only when no cleaner run exists.
+func TestContendedRunsLeaveTheMedian(t *testing.T) {
+	r := &Report{Results: []Result{
+		{Scenario: "keepalive", Server: Gonicorn, ReqPerSec: 1000, CPUPerReq: 30, OtherServerCPU: 80, OtherLoadCPU: 5},
+		{Scenario: "keepalive", Server: Gonicorn, ReqPerSec: 90000, CPUPerReq: 11, OtherServerCPU: 2, OtherLoadCPU: 4},
+		{Scenario: "keepalive", Server: NetHTTP, ReqPerSec: 2000, CPUPerReq: 20, OtherServerCPU: 50, OtherLoadCPU: 1},
+	}}
+	g, _ := find(r.Summaries(), "keepalive", Gonicorn)
+	if g.ReqPerSec != 90000 || g.Used != 1 || g.Contended != 1 || g.Other != 4 {
+		t.Errorf("gonicorn: %+v, want the clean run alone", g)
+	}
+	n, _ := find(r.Summaries(), "keepalive", NetHTTP)
+	if n.ReqPerSec != 2000 || n.Used != 1 || n.Contended != 1 {
+		t.Errorf("net/http: %+v, want its only run, contended", n)
+	}
+}
+
 func TestTargetsAndTables(t *testing.T) {
 	r := loadReport(t)
 	got := map[string]Target{}

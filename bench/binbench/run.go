@@ -135,6 +135,12 @@ type Result struct {
 	P99 float64 `json:"p99_us,omitempty"`
 	// Reloads is the number of SIGHUPs sent during the run (Scenario.Reloads).
 	Reloads int `json:"reloads,omitempty"`
+	// OtherServerCPU and OtherLoadCPU are the share (%) of the run's wall time
+	// that other processes ran on the server's CPU and on the load's (CPU time
+	// /proc/stat counts there minus what the server, or the load tool and nginx,
+	// used): other work on a shared machine. -1: not known (CPUs not pinned).
+	OtherServerCPU float64 `json:"other_server_cpu_pct"`
+	OtherLoadCPU   float64 `json:"other_load_cpu_pct"`
 	// Err is why the run has no numbers.
 	Err string `json:"error,omitempty"`
 }
@@ -293,8 +299,11 @@ func (c *Config) logResult(r Result) {
 	if r.Reloads > 0 {
 		ng += fmt.Sprintf(", %d reloads, no request failed", r.Reloads)
 	}
-	fmt.Fprintf(c.Log, "%-12s %-12s round %d: %9.0f req/s  server CPU %6.2f µs/req%s  p99 %s\n",
-		r.Scenario, r.Server, r.Round, r.ReqPerSec, r.CPUPerReq, ng, usText(r.P99))
+	if r.OtherServerCPU >= 0 {
+		ng += fmt.Sprintf("  (other work: %.0f%% of CPU %d, %.0f%% of CPU %d)", r.OtherServerCPU, c.ServerCPU, r.OtherLoadCPU, c.LoadCPU)
+	}
+	fmt.Fprintf(c.Log, "%-12s %-12s round %d: %9.0f req/s  server CPU %6.2f µs/req  p99 %s%s\n",
+		r.Scenario, r.Server, r.Round, r.ReqPerSec, r.CPUPerReq, usText(r.P99), ng)
 }
 
 // setup starts srv (and nginx in front of it, if sc has one) in a fresh temp dir
@@ -369,6 +378,7 @@ func (c *Config) measure(sc Scenario, srv string, round int) (res Result) {
 	if ng != nil {
 		ng0, _ = treeCPU(ng.pid())
 	}
+	busy0, _ := cpuBusy()
 	var reloaded func() (int, error)
 	if sc.Reloads {
 		if reloaded, err = c.reloadEverySecond(s); err != nil {
@@ -396,6 +406,21 @@ func (c *Config) measure(sc Scenario, srv string, round int) (res Result) {
 		res.Err = err.Error()
 		return res
 	}
+	busy1, _ := cpuBusy()
+	var ngCPU time.Duration
+	if ng != nil {
+		ng1, _ := treeCPU(ng.pid())
+		ngCPU = ng1 - ng0
+	}
+	res.OtherServerCPU, res.OtherLoadCPU = -1, -1
+	other := func(cpu int, ours time.Duration) float64 {
+		d := busy1[cpu] - busy0[cpu] - ours
+		return max(0, 100*d.Seconds()/t.elapsed.Seconds())
+	}
+	if c.ServerCPU >= 0 && c.LoadCPU >= 0 && busy0 != nil && busy1 != nil {
+		res.OtherServerCPU = other(c.ServerCPU, cpu1-cpu0)
+		res.OtherLoadCPU = other(c.LoadCPU, t.cpu+ngCPU)
+	}
 	n := float64(t.requests)
 	res.Requests = t.requests
 	res.Seconds = t.elapsed.Seconds()
@@ -405,8 +430,7 @@ func (c *Config) measure(sc Scenario, srv string, round int) (res Result) {
 	res.P50 = float64(t.p50.Microseconds())
 	res.P99 = float64(t.p99.Microseconds())
 	if ng != nil {
-		ng1, _ := treeCPU(ng.pid())
-		res.NginxCPUPerReq = float64((ng1 - ng0).Microseconds()) / n
+		res.NginxCPUPerReq = float64(ngCPU.Microseconds()) / n
 	}
 	if s.proc.exited() {
 		res.Err = fmt.Sprintf("%s exited during the run: %s", srv, clip(s.proc.out.String(), 2000))

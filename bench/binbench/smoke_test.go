@@ -15,9 +15,9 @@ import (
 	"github.com/gonicorn/gonicorn/internal/testutil"
 )
 
-// tools builds gonicorn and peerserver and finds the rest, skipping the test when a
+// buildTools builds gonicorn and peerserver and finds the rest, skipping the test when a
 // tool is missing (failing it under GONICORN_REQUIRE_TOOLS=1, as make test runs).
-func tools(t *testing.T) *Tools {
+func buildTools(t *testing.T) *Tools {
 	t.Helper()
 	gon := testutil.Binary(t)
 	peer := filepath.Join(t.TempDir(), "peerserver")
@@ -50,7 +50,7 @@ func TestHarnessSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
-	tl := tools(t)
+	tl := buildTools(t)
 	release, err := Lock("/tmp/gonicorn-bench.lock", 8*time.Minute)
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +117,7 @@ func TestHarnessSmoke(t *testing.T) {
 // TestWrongAnswersFailARun: a server that answers fast but wrongly (another body,
 // another status) gets no numbers.
 func TestWrongAnswersFailARun(t *testing.T) {
-	tl := tools(t)
+	tl := buildTools(t)
 	srv, load := pinned()
 	c := &Config{Tools: *tl, ServerCPU: srv, LoadCPU: load}
 	for _, tc := range []struct {

@@ -69,7 +69,7 @@ func Targets(rows []Row) []Target {
 		t := Target{Name: name, Want: fmt.Sprintf("≥ %.1fx %s req/s", want, base)}
 		if r, a, b, ok := ratio(rows, group, workload, "req/s", false); ok {
 			t.Known, t.Met = true, r >= want
-			t.Measured = fmt.Sprintf("%.2fx (%s vs %s req/s)", r, thousands(a), thousands(b))
+			t.Measured = fmt.Sprintf("%.2fx (%s vs %s req/s)", r, Thousands(a), Thousands(b))
 			if c, ca, cb, ok := ratio(rows, group, workload, "srv-cpu-µs/req", true); ok {
 				t.Measured += fmt.Sprintf("; server CPU/req %.2fx less (%.2f vs %.2f µs)", c, ca, cb)
 			}
@@ -182,7 +182,7 @@ func WriteMarkdown(w io.Writer, env Env, rows []Row, fails []Failure) error {
 				p50 = metricText(r, "mean-µs", "%.0f (mean)")
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %.2f | %s | %s | %s | %s | %s |\n",
-				r.Server, thousands(rps), orDash(vsRPS), cpu, orDash(vsCPU), orDash(p50), orDash(p99),
+				r.Server, Thousands(rps), orDash(vsRPS), cpu, orDash(vsCPU), orDash(p50), orDash(p99),
 				orDash(metricText(r, "srv-allocs/req", "%.1f")), orDash(metricText(r, "gen-cpu-µs/req", "%.2f")))
 		}
 	}
@@ -213,8 +213,8 @@ func WriteMarkdown(w io.Writer, env Env, rows []Row, fails []Failure) error {
 		if t > 0 {
 			ratioText = fmt.Sprintf("%.2f", a/t)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Workload, r.Server, thousands(a), r.Generator(),
-			thousands(t), orDash(ratioText), orDash(metricText(ours, "gen-cpu-µs/req", "%.2f")), orDash(metricText(r, "gen-cpu-µs/req", "%.2f")))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Workload, r.Server, Thousands(a), r.Generator(),
+			Thousands(t), orDash(ratioText), orDash(metricText(ours, "gen-cpu-µs/req", "%.2f")), orDash(metricText(r, "gen-cpu-µs/req", "%.2f")))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -315,8 +315,8 @@ func orDash(s string) string {
 	return s
 }
 
-// thousands formats v rounded to an integer with comma separators.
-func thousands(v float64) string {
+// Thousands formats v rounded to an integer with comma separators.
+func Thousands(v float64) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return "–"
 	}

@@ -181,10 +181,10 @@ func TestChartIsAPNGWithARowPerResult(t *testing.T) {
 	}
 }
 
-func TestThousands(t *testing.T) {
+func TestThousandsGroupsDigits(t *testing.T) {
 	for in, want := range map[float64]string{0: "0", 999: "999", 1000: "1,000", 1234567.6: "1,234,568", -4200: "-4,200"} {
-		if got := thousands(in); got != want {
-			t.Errorf("thousands(%v) = %q, want %q", in, got, want)
+		if got := Thousands(in); got != want {
+			t.Errorf("Thousands(%v) = %q, want %q", in, got, want)
 		}
 	}
 }
