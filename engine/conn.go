@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"net"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -142,7 +143,10 @@ type conn struct {
 	// inputWhileHandling: the client sent bytes while its request ran (set on
 	// the loop, read by a handler that wrote its response itself).
 	inputWhileHandling atomic.Bool
-	iov                [][]byte
+	// loopWaits: the loop has yielded to this connection's handler and writes
+	// what it finished when it resumes (Server.inline); the handler need not wake it.
+	loopWaits atomic.Bool
+	iov       [][]byte
 }
 
 // hold keeps a finished response to be written with the next one.
@@ -376,7 +380,21 @@ func (h *loopHandler) OnTraffic(gc gnet.Conn) gnet.Action {
 	if !ok {
 		return gnet.Close
 	}
-	return c.onTraffic()
+	act := c.onTraffic()
+	if act != gnet.None || !h.s.inline || c.state != stHandling || c.cur == nil {
+		return act
+	}
+	// No P to spare: the handler just readied runs only when the loop yields.
+	// Yield now and write what it finished, rather than after every other
+	// connection of this turn: the client has its answer at once and sends the
+	// next request while the loop goes on, and the response needs no wake.
+	c.loopWaits.Store(true)
+	runtime.Gosched()
+	c.loopWaits.Store(false)
+	if c.state == stClosed {
+		return gnet.None
+	}
+	return c.serviceWrites()
 }
 
 // onTraffic advances the connection with whatever input is buffered. It runs on

@@ -550,7 +550,10 @@ func (w *response) finish() {
 	} else if w.ex.next == nil || w.ex.next.state.Load() != exActive {
 		// With a request chained behind, its own completion (or its timeout,
 		// panic or streamed piece) wakes the loop for both: one wake a burst.
-		if err := w.c.gc.Wake(onFinalWake); err != nil {
+		// A loop that yielded to this handler writes it when it resumes.
+		if w.c.loopWaits.Load() {
+			// Nothing to do: w.sent is read after the loop clears loopWaits.
+		} else if err := w.c.gc.Wake(onFinalWake); err != nil {
 			w.sent = nil
 			putBuf(out)
 		}
@@ -581,7 +584,9 @@ func (w *response) writeDirect(out *bytebufferpool.ByteBuffer) bool {
 	w.sent = nil
 	putBuf(out)
 	w.ex.wroteDirect.Store(true)
-	if c.inputWhileHandling.Load() {
+	if c.loopWaits.Load() {
+		// The loop yielded to this handler and settles it when it resumes.
+	} else if c.inputWhileHandling.Load() {
 		// The next request is already buffered: the loop will not hear of
 		// the connection again by itself.
 		_ = c.gc.Wake(onFinalWake)

@@ -52,6 +52,7 @@ type Server struct {
 	lastTurn atomic.Int64 // unix nanos when every loop last answered the clock
 
 	maxConns int64 // open connections allowed: --worker-connections, below RLIMIT_NOFILE
+	inline   bool  // no P beside the loops: a loop yields to the handler it readied (loopHandler.OnTraffic)
 	draining atomic.Bool
 	stopOnce sync.Once
 	stopped  chan struct{}
@@ -133,6 +134,7 @@ func (s *Server) Serve(ls []*Listener) error {
 	// poller (third_party/gnet, PATCHES.md) instead of blocking its thread in
 	// epoll_wait, so handlers and timers run on its P at once. A spare P made the
 	// scheduler spin on a one-core worker (a nanosleep and a futex per request).
+	s.inline = runtime.GOMAXPROCS(0) <= loops
 	cli, err := gnet.NewClient(&loopHandler{s: s},
 		gnet.WithMulticore(true),
 		gnet.WithNumEventLoop(loops),
