@@ -102,6 +102,12 @@ func runMaster(cfg *config.Config, reload func() (config.Config, error)) error {
 		_ = listen.Close(lns)
 		return fmt.Errorf("gonicorn: %w", err)
 	}
+	// The master never accepts: keep its copies out of Go's poller, which would
+	// otherwise wake for every connection the workers take.
+	if err := listen.Detach(lns); err != nil {
+		_ = listen.Close(lns)
+		return fmt.Errorf("gonicorn: %w", err)
+	}
 	closeFiles := func() {
 		for _, f := range files {
 			f.Close()

@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"maps"
@@ -16,6 +18,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"golang.org/x/net/http2"
 
 	"github.com/gonicorn/gonicorn/internal/testutil"
 )
@@ -406,5 +409,62 @@ func TestMetricsCountTimeoutsAndPoolRejections(t *testing.T) {
 		}
 		return true
 	}, "timeouts and rejections counted: want %v", want)
+	h.stop()
+}
+
+// TestMetricsLabelProtocols: h2c (prior knowledge) and uWSGI requests are counted
+// under their own protocol label, with their connections.
+func TestMetricsLabelProtocols(t *testing.T) {
+	maddr, uaddr := testutil.FreeAddr(t), testutil.FreeAddr(t)
+	h := startHerd(t, nil, "-w", "1", "-t", "10", "-b", "uwsgi://"+uaddr, "--metrics-bind", maddr)
+	h.waitReady(1, 30*time.Second)
+	for range 2 {
+		got, err := exchange(t, uaddr, getRoot)
+		if err != nil || !strings.HasPrefix(string(got), "HTTP/1.1 200") {
+			t.Fatalf("uwsgi: %q, %v", got, err)
+		}
+	}
+	tr := &http2.Transport{AllowHTTP: true, DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	for range 3 {
+		resp, err := c.Get("http://" + h.tcp + "/")
+		if err != nil {
+			t.Fatalf("h2c: %v", err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.ProtoMajor != 2 || string(b) != "Hello, World!" {
+			t.Fatalf("h2c answer %s %q", resp.Proto, b)
+		}
+	}
+	want := map[string]map[string]float64{
+		"gonicorn_http_requests_total": {
+			"method=GET,protocol=uwsgi,status_class=2xx": 2,
+			"method=GET,protocol=h2,status_class=2xx":    3,
+		},
+		"gonicorn_http_response_body_bytes_total": {"protocol=http1": 0, "protocol=h2": 39, "protocol=uwsgi": 26},
+	}
+	var mfs map[string]*dto.MetricFamily
+	testutil.Eventually(t, 15*time.Second, func() bool {
+		mfs = scrape(t, maddr)
+		for name, w := range want {
+			if !maps.Equal(series(mfs, name), w) {
+				return false
+			}
+		}
+		return true
+	}, "per-protocol counts: want %v", want)
+	conns := series(mfs, "gonicorn_connections_total")
+	if conns["protocol=h2"] != 1 || conns["protocol=uwsgi"] != 2 || conns["protocol=http1"] < 1 {
+		t.Fatalf("gonicorn_connections_total = %v", conns)
+	}
+	if open := series(mfs, "gonicorn_connections_open"); open["protocol=h2"] != 1 || open["protocol=uwsgi"] != 0 {
+		t.Fatalf("gonicorn_connections_open = %v (the h2c connection is still open)", open)
+	}
+	tr.CloseIdleConnections()
 	h.stop()
 }

@@ -50,6 +50,7 @@
 //   - h2upgrade.go: Upgrade: h2c from an HTTP/1.1 request.
 //   - h2conn.go: h2Conn drives protocol/h2's connection state machine on the loop,
 //     schedules streams' output under flow control.
-//   - h2stream.go: h2Stream, one request: its pool Job and its request body.
+//   - h2stream.go: h2Stream, one request, and its role as the pool Job.
+//   - h2body.go: the stream's request body (h2Body), fed by DATA frames.
 //   - h2response.go: the h2Stream's http.ResponseWriter side and its framing.
 package engine

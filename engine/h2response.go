@@ -37,9 +37,7 @@ func (s *h2Stream) usableLocked() error {
 
 // WriteHeader records the status; informational (1xx) heads are sent at once.
 func (s *h2Stream) WriteHeader(code int) {
-	if code < 100 || code > 999 {
-		panic("gonicorn: invalid WriteHeader code " + strconv.Itoa(code))
-	}
+	checkWriteHeaderCode(code)
 	s.mu.Lock()
 	if s.usableLocked() != nil || s.wroteHeader {
 		s.mu.Unlock()
@@ -126,12 +124,9 @@ func (s *h2Stream) Flush() { _ = s.FlushError() }
 // FlushError is Flush that reports a stream that can no longer be written.
 func (s *h2Stream) FlushError() error {
 	s.mu.Lock()
-	if err := s.usableLocked(); err != nil {
+	if err := s.begin(s); err != nil {
 		s.mu.Unlock()
 		return err
-	}
-	if !s.wroteHeader {
-		s.writeHeaderLocked(http.StatusOK)
 	}
 	s.flushReq = true
 	s.mu.Unlock()

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gonicorn/gonicorn/internal/header"
@@ -28,20 +29,36 @@ type lockedWriter interface {
 	writeHeaderLocked(code int) // records the status and fixes the head
 }
 
-// startWrite begins a Write of n body bytes under w's mutex: the implicit
-// WriteHeader(200), then admit. It reports whether the bytes are to be sent
-// (a HEAD response counts them only), or why the Write fails.
-func (ws *writerState) startWrite(w lockedWriter, n int) (send bool, err error) {
+// begin starts a Write or a Flush under w's mutex: it reports why the handler may
+// no longer write, else makes the implicit WriteHeader(200).
+func (ws *writerState) begin(w lockedWriter) error {
 	if err := w.usableLocked(); err != nil {
-		return false, err
+		return err
 	}
 	if !ws.wroteHeader {
 		w.writeHeaderLocked(http.StatusOK)
+	}
+	return nil
+}
+
+// startWrite begins a Write of n body bytes under w's mutex: begin, then admit.
+// It reports whether the bytes are to be sent (a HEAD response counts them
+// only), or why the Write fails.
+func (ws *writerState) startWrite(w lockedWriter, n int) (send bool, err error) {
+	if err := ws.begin(w); err != nil {
+		return false, err
 	}
 	if err := ws.admit(n); err != nil {
 		return false, err
 	}
 	return !ws.isHead, nil
+}
+
+// checkWriteHeaderCode panics, as net/http does, on a status no response can carry.
+func checkWriteHeaderCode(code int) {
+	if code < 100 || code > 999 {
+		panic("gonicorn: invalid WriteHeader code " + strconv.Itoa(code))
+	}
 }
 
 // admit checks n more body bytes against the status and the declared length, as

@@ -94,9 +94,7 @@ func (w *response) usableLocked() error {
 
 // WriteHeader sends an informational head at once, or records the final status.
 func (w *response) WriteHeader(code int) {
-	if code < 100 || code > 999 {
-		panic("gonicorn: invalid WriteHeader code " + strconv.Itoa(code))
-	}
+	checkWriteHeaderCode(code)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.usableLocked() != nil {
@@ -379,12 +377,9 @@ func (w *response) Flush() { _ = w.FlushError() }
 // FlushError is Flush for http.ResponseController.
 func (w *response) FlushError() error {
 	w.mu.Lock()
-	if err := w.usableLocked(); err != nil {
+	if err := w.begin(w); err != nil {
 		w.mu.Unlock()
 		return err
-	}
-	if !w.wroteHeader {
-		w.writeHeaderLocked(http.StatusOK)
 	}
 	if w.headSent && w.buf.Len() == 0 || !w.headSent && w.holdForUWSGIBody(0) {
 		w.mu.Unlock()

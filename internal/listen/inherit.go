@@ -108,7 +108,8 @@ func explicitFDProtocols(binds []string) map[int]string {
 
 // Files returns a duplicate *os.File of each listener's socket, in order, for passing
 // to a child through exec.Cmd.ExtraFiles (the child sees them from fd 3 on). The
-// caller closes them once the child has started. The duplicates are made so that
+// caller closes them once the child has started. They are not registered in Go's
+// poller (see Detach). The duplicates are made so that
 // exec leaves the sockets non-blocking: net's own File method would switch the
 // shared socket to blocking mode for every process using it.
 func Files(ls []*Listener) ([]*os.File, error) {
@@ -121,7 +122,15 @@ func Files(ls []*Listener) ([]*os.File, error) {
 			}
 			return nil, fmt.Errorf("listener %s: %w", l.Spec, err)
 		}
-		files = append(files, os.NewFile(uintptr(fd), l.Spec))
+		f, err := unpolledFile(fd, l.Spec)
+		if err != nil {
+			_ = unix.Close(fd)
+			for _, f := range files {
+				f.Close()
+			}
+			return nil, fmt.Errorf("listener %s: %w", l.Spec, err)
+		}
+		files = append(files, f)
 	}
 	return files, nil
 }
