@@ -19,7 +19,11 @@ import (
 	"github.com/gonicorn/gonicorn/internal/control"
 )
 
-// Config is defined in config_gen.go, written from internal/config's by:
+// Config is defined in config_gen.go, written from internal/config.Config by the
+// go:generate line below (after a field is added there, run `go generate` here; a
+// test fails until then). The two types have the same fields: code inside this
+// module passes config.Config and converts at the public API, Config(c) and
+// config.Config(c).
 //go:generate go run ./internal/config/gendoc
 
 // DefaultConfig returns the settings used when nothing is said.

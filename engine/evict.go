@@ -22,8 +22,8 @@ import (
 // handler, a response being written) is never evicted. A warning says the cap was
 // hit and what was evicted, at most once per capWarnEvery.
 
-// evictBatch is the share of the cap one clock tick evicts at most (1/evictBatch).
-const evictBatch = 64
+// minEvictAge is how long a connection must have been idle to be evicted.
+const minEvictAge = 250 * time.Millisecond
 
 // capWarnEvery bounds how often the cap warning is logged.
 const capWarnEvery = 10 * time.Second
@@ -53,8 +53,8 @@ type evictCandidate struct {
 }
 
 // evictIdle runs on the clock while accepting is paused at the cap: it asks the
-// loops to close the oldest idle connections, up to 1/evictBatch of the cap per
-// tick (at least one).
+// loops to close the oldest idle connections, as many as clients wait in the
+// accept queue.
 func (s *Server) evictIdle(now int64) {
 	if !s.atCap.Load() {
 		s.warnCap(now, false)
@@ -72,11 +72,20 @@ func (s *Server) evictIdle(now int64) {
 		s.warnCap(now, true) // every connection is busy: nothing to evict
 		return
 	}
-	if !s.backlogWaiting() {
+	waiting := s.backlogWaiting()
+	if waiting == 0 {
 		s.warnCap(now, false)
 		return // nobody waits to be accepted: idle connections may stay
 	}
-	n := min(len(cands), max(int(s.maxConns)/evictBatch, 1))
+	// Make room for everyone waiting, among the connections idle for at least
+	// minEvictAge: a client just accepted has a moment to send its request.
+	n := 0
+	for _, e := range cands {
+		if now-e.since >= int64(minEvictAge) {
+			n++
+		}
+	}
+	n = min(n, waiting)
 	slices.SortFunc(cands, func(a, b evictCandidate) int {
 		switch {
 		case a.since < b.since:
@@ -110,20 +119,24 @@ func (s *Server) warnCap(now int64, stuck bool) {
 		Msg("connection cap reached (--worker-connections, below RLIMIT_NOFILE): closed the oldest idle connections to make room")
 }
 
-// backlogWaiting reports whether a client waits in a listener's accept queue. For a
-// listening TCP socket Linux reports the queue's length in TCP_INFO's unacked field;
-// a unix socket cannot tell, and counts as waited on.
-func (s *Server) backlogWaiting() bool {
+// backlogWaiting returns how many clients wait in the listeners' accept queues. For
+// a listening TCP socket Linux reports the queue's length in TCP_INFO's unacked
+// field; a unix socket cannot tell, and counts as one waiting.
+func (s *Server) backlogWaiting() int {
+	n := 0
 	for _, lf := range s.lns {
 		if _, tcp := lf.ln.Addr().(*net.TCPAddr); !tcp {
-			return true
+			n++
+			continue
 		}
 		info, err := unix.GetsockoptTCPInfo(lf.fd, unix.IPPROTO_TCP, unix.TCP_INFO)
-		if err != nil || info.Unacked > 0 {
-			return true
+		if err != nil {
+			n++
+			continue
 		}
+		n += int(info.Unacked)
 	}
-	return false
+	return n
 }
 
 // evict closes the connection if it still waits on its client with nothing in

@@ -342,6 +342,12 @@ func (s *Server) Healthy() bool {
 	return s.pool.Healthy()
 }
 
+// Parked returns how many handlers wait on their clients without a pool slot.
+func (s *Server) Parked() int { return s.pool.Parked() }
+
+// QueuedStreams returns how many h2 streams wait for a pool slot.
+func (s *Server) QueuedStreams() int { return s.pool.Queued() }
+
 // InFlight returns how many requests are being handled now.
 func (s *Server) InFlight() int64 { return s.inflight.Load() }
 

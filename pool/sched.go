@@ -179,24 +179,10 @@ func (p *Pool) acquireSlot() bool {
 // releaseSlot gives a slot back: to a parked handler waiting to run again first
 // (it holds memory and is halfway through), then to the next queued Job, else free.
 func (p *Pool) releaseSlot() {
-	p.mu.Lock()
-	if len(p.unparkers) > 0 {
-		ch := p.unparkers[0]
-		copy(p.unparkers, p.unparkers[1:])
-		p.unparkers[len(p.unparkers)-1] = nil
-		p.unparkers = p.unparkers[:len(p.unparkers)-1]
-		p.mu.Unlock()
-		close(ch) // the slot passes to it
-		return
-	}
-	e, ok := p.queue.pop()
+	e, ok := p.takeTurn()
 	if !ok {
-		p.slots--
-		p.mu.Unlock()
 		return
 	}
-	p.queuedGauge.Store(int64(p.queue.n))
-	p.mu.Unlock()
 	if _, err := p.start(e.parent, e.job); err != nil {
 		// start gave the slot back itself (and may have passed it on).
 		if d, ok := e.job.(Dropper); ok {
@@ -205,9 +191,9 @@ func (p *Pool) releaseSlot() {
 	}
 }
 
-// takeTurn is releaseSlot for the goroutine whose Job just returned: a parked
-// handler waiting for a slot gets it, else the next queued Job is returned for the
-// caller to run on its slot, else the slot is freed.
+// takeTurn passes on a slot its caller holds: a parked handler waiting for a slot
+// gets it, else the next queued Job is returned for the caller to run on the slot
+// (a finished Job's goroutine runs it itself), else the slot is freed.
 func (p *Pool) takeTurn() (queued, bool) {
 	p.mu.Lock()
 	if len(p.unparkers) > 0 {

@@ -118,6 +118,11 @@ func TestHarnessSmoke(t *testing.T) {
 // another status) gets no numbers.
 func TestWrongAnswersFailARun(t *testing.T) {
 	tl := buildTools(t)
+	release, err := Lock("/tmp/gonicorn-bench.lock", 8*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
 	srv, load := pinned()
 	c := &Config{Tools: *tl, ServerCPU: srv, LoadCPU: load}
 	for _, tc := range []struct {
