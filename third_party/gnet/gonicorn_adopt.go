@@ -247,8 +247,22 @@ func (el *eventloop) acceptOne(ln *listener) bool {
 	}
 	c := newStreamConn(ln.network, nfd, el, nil, ln.addr, remote)
 	c.ctx = a.ctx
-	if err := el.register0(c); err != nil {
+	// Read what came with the connection before registering it: a client
+	// that sent its request at once (nginx does) may be answered and closed
+	// within this call, and then the socket never enters the poller.
+	c.unpolled = true
+	el.connections.addConn(c, el.idx)
+	if err := el.open(c); err != nil || !c.opened {
+		return true
+	}
+	if !c.readPaused {
+		if err := el.read(c); err != nil || !c.opened {
+			return true
+		}
+	}
+	if err := c.pollIn(); err != nil {
 		el.getLogger().Errorf("registering an accepted connection in event-loop(%d): %v", el.idx, err)
+		_ = el.close(c, err)
 	}
 	return true
 }

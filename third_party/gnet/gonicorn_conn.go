@@ -45,6 +45,7 @@ type gonicornConn struct {
 	outDepth   int          // nesting of holdOut on the loop
 	readPaused bool         // PauseRead is in effect (loop only)
 	dupped     bool         // Dup was called: the epoll registration outlives close
+	unpolled   bool         // accepted, not yet in the poller (acceptOne reads first)
 }
 
 // holdOut gives the event loop the connection's output, waiting out a direct
@@ -124,6 +125,9 @@ func (c *conn) ResumeRead() error {
 
 // rearm sets the socket's interest from the paused flag and the outbound buffer.
 func (c *conn) rearm() error {
+	if c.unpolled {
+		return nil // registered with the interest of the moment (pollIn)
+	}
 	if c.loop.engine.opts.EdgeTriggeredIO {
 		return nil // edge-triggered sockets keep read and write interest
 	}
@@ -139,6 +143,9 @@ func (c *conn) rearm() error {
 
 // modReadWrite replaces poller.ModReadWrite where output was queued.
 func (c *conn) modReadWrite(isET bool) error {
+	if c.unpolled {
+		return nil
+	}
 	if c.readPaused && !isET {
 		return c.loop.poller.ModEvents(&c.pollAttachment, netpoll.WriteEvents)
 	}
@@ -147,8 +154,26 @@ func (c *conn) modReadWrite(isET bool) error {
 
 // modRead replaces poller.ModRead where the outbound buffer emptied (level-triggered).
 func (c *conn) modRead() error {
+	if c.unpolled {
+		return nil
+	}
 	if c.readPaused {
 		return c.loop.poller.ModEvents(&c.pollAttachment, 0)
 	}
 	return c.loop.poller.ModRead(&c.pollAttachment, false)
+}
+
+// pollIn registers an accepted connection in its loop's poller with the
+// interest of the moment, once acceptOne has read what came with it. Level-
+// triggered: what arrived in between is reported at once.
+func (c *conn) pollIn() error {
+	c.unpolled = false
+	var ev uint32
+	if !c.readPaused {
+		ev = netpoll.ReadEvents
+	}
+	if !c.outboundBuffer.IsEmpty() {
+		ev |= netpoll.WriteEvents
+	}
+	return c.loop.poller.AddEvents(&c.pollAttachment, ev)
 }

@@ -58,6 +58,12 @@ func (p *Poller) ModEvents(pa *PollAttachment, ev uint32) error {
 		rawEpollCtl(p.fd, unix.EPOLL_CTL_MOD, pa.FD, &unix.EpollEvent{Fd: int32(pa.FD), Events: ev}))
 }
 
+// AddEvents registers pa's descriptor, level-triggered, with interest ev.
+func (p *Poller) AddEvents(pa *PollAttachment, ev uint32) error {
+	return os.NewSyscallError("epoll_ctl add",
+		rawEpollCtl(p.fd, unix.EPOLL_CTL_ADD, pa.FD, &unix.EpollEvent{Fd: int32(pa.FD), Events: ev}))
+}
+
 // AddReadExclusive registers a listening socket shared with other pollers and
 // processes: level-triggered read interest with EPOLLEXCLUSIVE, so that a new
 // connection wakes one waiting poller rather than every one.
