@@ -129,12 +129,12 @@ type conn struct {
 
 	// Responses held back while the client's next pipelined request runs.
 	// Minimum rates (rate.go), on the loop.
-	inMeter       rateMeter // request body arriving
-	bodyWaitUntil time.Time // when --body-timeout passes for the body wait; zero: none
-	inCheckAt     time.Time // the next check of the request rate
-	outMeter      rateMeter // response bytes leaving while someone waits on them
-	outTotal      int64     // bytes handed to gnet by writeOut
-	outSeen       int64     // bytes known to have left the queue at the last look
+	inMeter       *rateMeter // request body arriving; nil until first measured
+	bodyWaitUntil time.Time  // when --body-timeout passes for the body wait; zero: none
+	inCheckAt     time.Time  // the next check of the request rate
+	outMeter      *rateMeter // response bytes leaving while someone waits on them; nil until first measured
+	outTotal      int64      // bytes handed to gnet by writeOut
+	outSeen       int64      // bytes known to have left the queue at the last look
 
 	pendingBufs  []*bytebufferpool.ByteBuffer
 	pendingBytes int
