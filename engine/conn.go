@@ -9,6 +9,7 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 	"github.com/valyala/bytebufferpool"
+	"golang.org/x/sys/unix"
 
 	"github.com/gonicorn/gonicorn/internal/stats"
 	"github.com/gonicorn/gonicorn/protocol/http1"
@@ -135,6 +136,9 @@ type conn struct {
 	outMeter      rateMeter // response bytes leaving while someone waits on them
 	outTotal      int64     // bytes handed to gnet by writeOut
 	outSeen       int64     // bytes known to have left the queue at the last look
+	// ackWait: the write side is shut and the connection closes once the
+	// kernel holds no more than closeUnackedMax of its output (closeWhenAcked).
+	ackWait bool
 
 	pendingBufs  []*bytebufferpool.ByteBuffer
 	pendingBytes int
@@ -562,7 +566,48 @@ func (c *conn) quickClose() gnet.Action {
 		c.srv.watchDrain(c, drainClose)
 		return gnet.None
 	}
-	return gnet.Close
+	return c.closeWhenAcked()
+}
+
+// closeUnackedMax is the most output the kernel may still hold unacknowledged
+// when a connection closes. A closed socket with more queued is an orphan the
+// kernel resets outright (no lingering FIN) whenever TCP memory is over
+// tcp_mem's hard limit (tcp_check_oom in tcp_close: it spares sockets whose
+// queue is under SOCK_MIN_SNDBUF, about 4.6 KB of buffer): the peer loses the
+// response's tail, as nginx did under a machine-wide TCP memory squeeze.
+const closeUnackedMax = 2 << 10
+
+// closeWhenAcked closes a connection whose response has left gnet's queue, once
+// the peer has acknowledged all but closeUnackedMax of it: until then the write
+// side is shut (the FIN follows the data) and the socket stays ours, watched as
+// drainClose (bounded by --write-timeout and --min-response-rate; a hang-up or
+// socket error closes it at once). A small response is closed without asking,
+// and so is a unix socket (whose peer already holds what was written).
+func (c *conn) closeWhenAcked() gnet.Action {
+	if c.outTotal <= closeUnackedMax {
+		return gnet.Close
+	}
+	if _, tcp := c.gc.LocalAddr().(*net.TCPAddr); !tcp || c.unacked() <= closeUnackedMax {
+		return gnet.Close
+	}
+	if !c.ackWait {
+		c.ackWait = true
+		if err := shutdownWrite(c.gc.Fd()); err != nil {
+			return gnet.Close
+		}
+	}
+	c.srv.watchDrain(c, drainClose)
+	return gnet.None
+}
+
+// unacked returns the bytes of output the kernel holds that the peer has not
+// acknowledged (SIOCOUTQ), or 0 when it cannot tell.
+func (c *conn) unacked() int {
+	n, err := unix.IoctlGetInt(c.gc.Fd(), unix.SIOCOUTQ)
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 func (c *conn) shutdownWrite() {
