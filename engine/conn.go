@@ -116,6 +116,7 @@ type conn struct {
 	idleSince atomicInt64 // unix nanos since it waits on its client with nothing in progress; 0: busy (evict.go)
 	paused    bool        // read interest is off
 	mustClose bool        // the connection cannot carry another request (a broken body)
+	ackWait   bool        // write side shut: closes once the peer acknowledged the output (closeWhenAcked)
 	requests  int         // requests served on this connection
 	drainKind drainKind   // what waits for the outbound queue to drain
 
@@ -130,15 +131,12 @@ type conn struct {
 
 	// Responses held back while the client's next pipelined request runs.
 	// Minimum rates (rate.go), on the loop.
-	inMeter       rateMeter // request body arriving
-	bodyWaitUntil time.Time // when --body-timeout passes for the body wait; zero: none
-	inCheckAt     time.Time // the next check of the request rate
-	outMeter      rateMeter // response bytes leaving while someone waits on them
-	outTotal      int64     // bytes handed to gnet by writeOut
-	outSeen       int64     // bytes known to have left the queue at the last look
-	// ackWait: the write side is shut and the connection closes once the
-	// kernel holds no more than closeUnackedMax of its output (closeWhenAcked).
-	ackWait bool
+	inMeter       *rateMeter // request body arriving; nil until first measured
+	bodyWaitUntil time.Time  // when --body-timeout passes for the body wait; zero: none
+	inCheckAt     time.Time  // the next check of the request rate
+	outMeter      *rateMeter // response bytes leaving while someone waits on them; nil until first measured
+	outTotal      int64      // bytes handed to gnet by writeOut
+	outSeen       int64      // bytes known to have left the queue at the last look
 
 	pendingBufs  []*bytebufferpool.ByteBuffer
 	pendingBytes int

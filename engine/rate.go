@@ -25,8 +25,8 @@ type rateMeter struct {
 	bytes [rateSlots]int64
 }
 
-// active reports whether the meter measures.
-func (m *rateMeter) active() bool { return m.start != 0 }
+// active reports whether the meter measures; a nil meter never has.
+func (m *rateMeter) active() bool { return m != nil && m.start != 0 }
 
 // begin starts measuring at now unless it already measures.
 func (m *rateMeter) begin(now int64) {
@@ -36,11 +36,25 @@ func (m *rateMeter) begin(now int64) {
 }
 
 // stop ends the measure: the client is not waited on any more.
-func (m *rateMeter) stop() { m.start = 0 }
+func (m *rateMeter) stop() {
+	if m != nil {
+		m.start = 0
+	}
+}
+
+// beginMeter starts *m measuring at now, allocating it on first use: most
+// connections never wait on their client, so a connection holds a pointer, not
+// the ring (which would add 272 bytes to every idle keep-alive connection).
+func beginMeter(m **rateMeter, now int64) {
+	if *m == nil {
+		*m = new(rateMeter)
+	}
+	(*m).begin(now)
+}
 
 // add counts n bytes moved at now.
 func (m *rateMeter) add(now int64, n int64) {
-	if m.start == 0 || n <= 0 {
+	if !m.active() || n <= 0 {
 		return
 	}
 	s := now / int64(time.Second)
@@ -55,7 +69,7 @@ func (m *rateMeter) add(now int64, n int64) {
 // min(grace, 7 s) whole seconds (and the current one) moved fewer than rate bytes
 // per second of the window.
 func (m *rateMeter) tooSlow(now int64, rate int, grace time.Duration) bool {
-	if m.start == 0 || rate <= 0 || now-m.start < int64(grace) {
+	if !m.active() || rate <= 0 || now-m.start < int64(grace) {
 		return false
 	}
 	w := int64(min(max(grace, time.Second), (rateSlots-1)*time.Second) / time.Second)
@@ -88,7 +102,7 @@ func (c *conn) observeOut(now time.Time, queued int) bool {
 	}
 	ns := now.UnixNano()
 	if !c.outMeter.active() {
-		c.outMeter.begin(ns)
+		beginMeter(&c.outMeter, ns)
 		c.outSeen = sent
 		return false
 	}
@@ -108,7 +122,7 @@ func (c *conn) armBody(progress int) {
 	c.bodyWaitUntil = wait
 	if c.srv.cfg.MinRequestRate > 0 {
 		if !c.inMeter.active() {
-			c.inMeter.begin(now.UnixNano())
+			beginMeter(&c.inMeter, now.UnixNano())
 			c.inCheckAt = time.Time{}
 		}
 		c.inMeter.add(now.UnixNano(), int64(progress))
