@@ -9,6 +9,7 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 	"github.com/valyala/bytebufferpool"
+	"golang.org/x/sys/unix"
 
 	"github.com/gonicorn/gonicorn/internal/stats"
 	"github.com/gonicorn/gonicorn/protocol/http1"
@@ -115,6 +116,7 @@ type conn struct {
 	idleSince atomicInt64 // unix nanos since it waits on its client with nothing in progress; 0: busy (evict.go)
 	paused    bool        // read interest is off
 	mustClose bool        // the connection cannot carry another request (a broken body)
+	ackWait   bool        // write side shut: closes once the peer acknowledged the output (closeWhenAcked)
 	requests  int         // requests served on this connection
 	drainKind drainKind   // what waits for the outbound queue to drain
 
@@ -562,7 +564,48 @@ func (c *conn) quickClose() gnet.Action {
 		c.srv.watchDrain(c, drainClose)
 		return gnet.None
 	}
-	return gnet.Close
+	return c.closeWhenAcked()
+}
+
+// closeUnackedMax is the most output the kernel may still hold unacknowledged
+// when a connection closes. A closed socket with more queued is an orphan the
+// kernel resets outright (no lingering FIN) whenever TCP memory is over
+// tcp_mem's hard limit (tcp_check_oom in tcp_close: it spares sockets whose
+// queue is under SOCK_MIN_SNDBUF, about 4.6 KB of buffer): the peer loses the
+// response's tail, as nginx did under a machine-wide TCP memory squeeze.
+const closeUnackedMax = 2 << 10
+
+// closeWhenAcked closes a connection whose response has left gnet's queue, once
+// the peer has acknowledged all but closeUnackedMax of it: until then the write
+// side is shut (the FIN follows the data) and the socket stays ours, watched as
+// drainClose (bounded by --write-timeout and --min-response-rate; a hang-up or
+// socket error closes it at once). A small response is closed without asking,
+// and so is a unix socket (whose peer already holds what was written).
+func (c *conn) closeWhenAcked() gnet.Action {
+	if c.outTotal <= closeUnackedMax {
+		return gnet.Close
+	}
+	if _, tcp := c.gc.LocalAddr().(*net.TCPAddr); !tcp || c.unacked() <= closeUnackedMax {
+		return gnet.Close
+	}
+	if !c.ackWait {
+		c.ackWait = true
+		if err := shutdownWrite(c.gc.Fd()); err != nil {
+			return gnet.Close
+		}
+	}
+	c.srv.watchDrain(c, drainClose)
+	return gnet.None
+}
+
+// unacked returns the bytes of output the kernel holds that the peer has not
+// acknowledged (SIOCOUTQ), or 0 when it cannot tell.
+func (c *conn) unacked() int {
+	n, err := unix.IoctlGetInt(c.gc.Fd(), unix.SIOCOUTQ)
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 func (c *conn) shutdownWrite() {

@@ -91,6 +91,9 @@ func (c *conn) checkDrain() gnet.Action {
 		return gnet.None
 	}
 	queued := c.gc.OutboundBuffered()
+	if c.ackWait && queued == 0 {
+		queued = c.unacked() // the kernel holds the rest (closeWhenAcked)
+	}
 	if c.observeOut(time.Now(), queued) {
 		c.srv.log.Info().Str("peer", c.remoteAddr).Int("min_bytes_per_second", c.srv.cfg.MinResponseRate).
 			Int("queued", queued).Msg("client reads its response below --min-response-rate: closing")
@@ -119,11 +122,18 @@ func (c *conn) checkDrain() gnet.Action {
 		c.srv.unwatchDrain(c)
 		c.completeHijack()
 	case drainClose:
+		if c.ackWait {
+			if queued > closeUnackedMax {
+				return gnet.None
+			}
+			c.srv.unwatchDrain(c)
+			return gnet.Close
+		}
 		if queued > 0 {
 			return gnet.None
 		}
 		c.srv.unwatchDrain(c)
-		return gnet.Close
+		return c.closeWhenAcked()
 	}
 	return gnet.None
 }

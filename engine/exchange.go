@@ -39,6 +39,7 @@ type exchange struct {
 	// loop moves the connection on when it next sees it (conn.settleDirect).
 	direct      bool
 	wroteDirect atomic.Bool
+	directBytes int64 // what the handler wrote itself (TryWrite), whole or a head
 
 	// state moves once from exActive to one of the ends; whoever moves it owns
 	// the response bytes that are still to be written.
@@ -221,6 +222,9 @@ func (c *conn) serviceWrites() gnet.Action {
 			c.writeFlush(&ex.w)
 		}
 		out := ex.w.takeSent()
+		if out != nil || ex.wroteDirect.Load() {
+			c.outTotal += ex.directBytes // written under the response's lock, before either
+		}
 		switch {
 		case out == nil && !ex.wroteDirect.Load():
 			return c.flushIfWaiting()

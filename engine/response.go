@@ -577,6 +577,7 @@ func (w *response) writeDirect(out *bytebufferpool.ByteBuffer) bool {
 	if !ok {
 		return false
 	}
+	w.ex.directBytes = int64(n)
 	if n < len(out.B) {
 		out.B = out.B[:copy(out.B, out.B[n:])]
 		return false
