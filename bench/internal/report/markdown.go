@@ -105,7 +105,7 @@ func WriteMarkdown(w io.Writer, env Env, rows []Row, fails []Failure) error {
 		fmt.Fprintf(&b, "- Load average before the run: %s\n", env.LoadAvg)
 	}
 	if env.Duration != "" {
-		fmt.Fprintf(&b, "- Each measured run: %s; every figure is the median of %d runs\n", env.Duration, maxRuns(rows))
+		fmt.Fprintf(&b, "- Each measured run: %s; the in-process figures are medians of %d run(s), the binary-as-run ones say their own rounds\n", env.Duration, maxRuns(rows))
 	}
 	b.WriteString("- Other engineers' compiles and tests may have run on the same machine (the benchmarks themselves never ran two at once: /tmp/gonicorn-bench.lock).\n")
 	b.WriteString("- The demo app's `GET /` (`Hello, World!`); a run with any error, unexpected status or wrong body has no numbers.\n")
@@ -220,10 +220,13 @@ func WriteMarkdown(w io.Writer, env Env, rows []Row, fails []Failure) error {
 	return err
 }
 
+// maxRuns is the most runs an in-process row summarises.
 func maxRuns(rows []Row) int {
 	n := 1
 	for _, r := range rows {
-		n = max(n, r.Runs)
+		if r.Group != "Binary" {
+			n = max(n, r.Runs)
+		}
 	}
 	return n
 }
