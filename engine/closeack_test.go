@@ -56,22 +56,7 @@ func TestUWSGICloseWaitsForTheResponseTailToBeAcknowledged(t *testing.T) {
 	_, addr := serveOn(t, testConfig(), demo.Handler(), "uwsgi")
 	// A small receive window: the client takes a few KB, the rest stays queued
 	// in the server's kernel until the client reads.
-	d := net.Dialer{Timeout: 5 * time.Second, Control: func(_, _ string, rc syscall.RawConn) error {
-		var serr error
-		err := rc.Control(func(fd uintptr) {
-			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 2048)
-		})
-		if err != nil {
-			return err
-		}
-		return serr
-	}}
-	c, err := d.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(15 * time.Second))
+	c := dialSmallWindow(t, addr)
 	pkt, _ := uwsgi.AppendPacket(nil, "REQUEST_METHOD", "GET", "REQUEST_URI", "/bytes?n="+strconv.Itoa(size),
 		"PATH_INFO", "/bytes", "QUERY_STRING", "n="+strconv.Itoa(size), "SERVER_PROTOCOL", "HTTP/1.1",
 		"REMOTE_ADDR", "127.0.0.1", "REMOTE_PORT", "5555", "SERVER_NAME", "t", "SERVER_PORT", "80", "HTTP_HOST", "t")
@@ -108,4 +93,64 @@ func TestUWSGICloseWaitsForTheResponseTailToBeAcknowledged(t *testing.T) {
 		s, ok := findTCPSocket(t, sport, cport)
 		return !ok || s.inode == 0 && s.txQueue == 0
 	}, "the server to close its socket once the client had everything")
+}
+
+// An HTTP/1 response that closes its connection lingers (write side shut, input
+// drained) for lingerTime; a client still reading its tail from the kernel then
+// keeps the socket until it has acknowledged it, rather than getting an orphan.
+func TestLingerEndsOnlyOnceTheResponseTailIsAcknowledged(t *testing.T) {
+	const size = 8 << 10
+	ts := startServer(t, testConfig(), nil)
+	c := dialSmallWindow(t, ts.addr)
+	fmt.Fprintf(c, "GET /bytes?n=%d HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", size)
+	cport := c.LocalAddr().(*net.TCPAddr).Port
+	sport := c.RemoteAddr().(*net.TCPAddr).Port
+	var s tcpSocket
+	waitUntil(t, 10*time.Second, func() bool {
+		var ok bool
+		s, ok = findTCPSocket(t, sport, cport)
+		return ok && s.state == 4
+	}, "the server to shut its write side (FIN_WAIT1)")
+	if s.txQueue <= closeUnackedMax {
+		t.Fatalf("setup: only %d bytes unacknowledged at the server's FIN, want more than %d", s.txQueue, closeUnackedMax)
+	}
+	// Past the linger, the socket is still the server's.
+	deadline := time.Now().Add(lingerTime + time.Second)
+	for time.Now().Before(deadline) {
+		if s, ok := findTCPSocket(t, sport, cport); ok && s.inode == 0 && s.txQueue > closeUnackedMax {
+			t.Fatalf("the server closed its socket with %d bytes of the response unacknowledged", s.txQueue)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	resp, body := readResponse(t, bufio.NewReader(c), "GET")
+	if resp.StatusCode != 200 || len(body) != size {
+		t.Fatalf("got %d with %d bytes, want 200 with %d", resp.StatusCode, len(body), size)
+	}
+	waitUntil(t, 10*time.Second, func() bool {
+		s, ok := findTCPSocket(t, sport, cport)
+		return !ok || s.inode == 0 && s.txQueue == 0
+	}, "the server to close its socket once the client had everything")
+}
+
+// dialSmallWindow connects to addr with a 2 KB receive buffer (set before the
+// handshake, so the window is small from the start) and a 15 s deadline.
+func dialSmallWindow(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	d := net.Dialer{Timeout: 5 * time.Second, Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 2048)
+		})
+		if err != nil {
+			return err
+		}
+		return serr
+	}}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	_ = c.SetDeadline(time.Now().Add(15 * time.Second))
+	return c
 }

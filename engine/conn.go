@@ -507,7 +507,15 @@ func (c *conn) onExpire(now time.Time) gnet.Action {
 		c.enter(stHandling)
 		c.mustClose = true
 		return gnet.None
-	case stDiscard, stLinger, stHijacked:
+	case stLinger:
+		// The input has been drained long enough (or the response waited
+		// --write-timeout): close, but not under an unacknowledged tail of the
+		// response, once only (closeWhenAcked).
+		if c.ackWait || c.gc.OutboundBuffered() > 0 {
+			return gnet.Close
+		}
+		return c.closeWhenAcked()
+	case stDiscard, stHijacked:
 		return gnet.Close
 	case stH2:
 		return c.h2.onExpire(now)
