@@ -77,9 +77,7 @@ func TestBodyTimeoutAnswers408(t *testing.T) {
 	cfg := testConfig()
 	cfg.BodyTimeout = 300 * time.Millisecond
 	ts := startServer(t, cfg, nil)
-	c := ts.dial()
-	br := bufio.NewReader(c)
-	io.WriteString(c, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly a few bytes")
+	c, br := ts.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly a few bytes")
 	resp, _ := readResponse(t, br, "POST")
 	if resp.StatusCode != 408 {
 		t.Fatalf("status %d", resp.StatusCode)

@@ -18,9 +18,7 @@ func TestSlowlorisGets408AndClose(t *testing.T) {
 	cfg := testConfig()
 	cfg.HeaderTimeout = 300 * time.Millisecond
 	ts := startServer(t, cfg, nil)
-	c := ts.dial()
-	br := bufio.NewReader(c)
-	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n")
+	c, br := ts.send("GET / HTTP/1.1\r\nHost: x\r\n")
 	// Keep dribbling header bytes: the head timeout runs from the first byte.
 	stop := time.Now().Add(2 * time.Second)
 	go func() {
@@ -42,9 +40,7 @@ func TestIdleKeepAliveConnectionIsClosed(t *testing.T) {
 	cfg := testConfig()
 	cfg.KeepAlive = 200 * time.Millisecond
 	ts := startServer(t, cfg, nil)
-	c := ts.dial()
-	br := bufio.NewReader(c)
-	io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	c, br := ts.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
 	readResponse(t, br, "GET")
 	start := time.Now()
 	expectClosed(t, c, br)
@@ -57,9 +53,7 @@ func TestHandlerPastDeadlineGets503WithRetryAfter(t *testing.T) {
 	cfg := testConfig()
 	cfg.Timeout = 200 * time.Millisecond
 	ts := startServer(t, cfg, nil)
-	c := ts.dial()
-	br := bufio.NewReader(c)
-	io.WriteString(c, "GET /hang?ms=1500 HTTP/1.1\r\nHost: x\r\n\r\n")
+	c, br := ts.send("GET /hang?ms=1500 HTTP/1.1\r\nHost: x\r\n\r\n")
 	start := time.Now()
 	resp, _ := readResponse(t, br, "GET")
 	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || !resp.Close {
@@ -82,9 +76,7 @@ func TestHandlerPastDeadlineAfterStartingIsCut(t *testing.T) {
 	cfg := testConfig()
 	cfg.Timeout = 300 * time.Millisecond
 	ts := startServer(t, cfg, nil)
-	c := ts.dial()
-	br := bufio.NewReader(c)
-	io.WriteString(c, "GET /stream?chunks=10&size=4&ms=100 HTTP/1.1\r\nHost: x\r\n\r\n")
+	_, br := ts.send("GET /stream?chunks=10&size=4&ms=100 HTTP/1.1\r\nHost: x\r\n\r\n")
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -97,9 +89,7 @@ func TestHandlerPastDeadlineAfterStartingIsCut(t *testing.T) {
 
 func TestPanicGives500AndServerServesOn(t *testing.T) {
 	ts := startServer(t, testConfig(), nil)
-	c := ts.dial()
-	br := bufio.NewReader(c)
-	io.WriteString(c, "GET /panic HTTP/1.1\r\nHost: x\r\n\r\n")
+	_, br := ts.send("GET /panic HTTP/1.1\r\nHost: x\r\n\r\n")
 	if resp, _ := readResponse(t, br, "GET"); resp.StatusCode != 500 {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
@@ -127,33 +117,14 @@ func TestFullPoolAnswers503WithoutBlockingTheLoop(t *testing.T) {
 		io.WriteString(c, "GET /block HTTP/1.1\r\nHost: x\r\n\r\n")
 	}
 	started.Wait()
-	c := ts.dial()
-	br := bufio.NewReader(c)
-	io.WriteString(c, "GET /ok HTTP/1.1\r\nHost: x\r\n\r\n")
+	_, br := ts.send("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n")
 	if resp, _ := readResponse(t, br, "GET"); resp.StatusCode != 503 {
 		t.Fatalf("status %d with a full pool", resp.StatusCode)
 	}
 }
 
 func TestHijackServesGorillaWebSocket(t *testing.T) {
-	up := websocket.Upgrader{}
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.Close()
-		for {
-			mt, msg, err := ws.ReadMessage()
-			if err != nil {
-				return
-			}
-			if err := ws.WriteMessage(mt, append([]byte("echo:"), msg...)); err != nil {
-				return
-			}
-		}
-	})
-	ts := startServer(t, testConfig(), h)
+	ts := startServer(t, testConfig(), echoWebSocket())
 	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
 	ws, _, err := d.Dial("ws://"+ts.addr+"/ws", nil)
 	if err != nil {
@@ -228,9 +199,7 @@ func TestKeepAliveZeroClosesAfterEachResponse(t *testing.T) {
 	cfg := testConfig()
 	cfg.KeepAlive = 0
 	ts := startServer(t, cfg, nil)
-	c := ts.dial()
-	br := bufio.NewReader(c)
-	io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	c, br := ts.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
 	resp, body := readResponse(t, br, "GET")
 	if body != "ok" || !resp.Close {
 		t.Fatalf("body %q close %v", body, resp.Close)

@@ -68,15 +68,7 @@ func TestUWSGICloseWaitsForTheResponseTailToBeAcknowledged(t *testing.T) {
 
 	// The client reads nothing until the server has sent its FIN (FIN_WAIT1:
 	// the write side is shut, by shutdown or by close).
-	var s tcpSocket
-	waitUntil(t, 10*time.Second, func() bool {
-		var ok bool
-		s, ok = findTCPSocket(t, sport, cport)
-		return ok && s.state == 4
-	}, "the server to end its response (FIN_WAIT1)")
-	if s.txQueue <= closeUnackedMax {
-		t.Fatalf("setup: only %d bytes unacknowledged at the server's FIN, want more than %d", s.txQueue, closeUnackedMax)
-	}
+	s := waitForServerFIN(t, sport, cport)
 	if s.inode == 0 {
 		t.Fatalf("the server closed its socket with %d bytes of the response unacknowledged: an orphan the kernel resets under TCP memory pressure", s.txQueue)
 	}
@@ -105,15 +97,7 @@ func TestLingerEndsOnlyOnceTheResponseTailIsAcknowledged(t *testing.T) {
 	fmt.Fprintf(c, "GET /bytes?n=%d HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", size)
 	cport := c.LocalAddr().(*net.TCPAddr).Port
 	sport := c.RemoteAddr().(*net.TCPAddr).Port
-	var s tcpSocket
-	waitUntil(t, 10*time.Second, func() bool {
-		var ok bool
-		s, ok = findTCPSocket(t, sport, cport)
-		return ok && s.state == 4
-	}, "the server to shut its write side (FIN_WAIT1)")
-	if s.txQueue <= closeUnackedMax {
-		t.Fatalf("setup: only %d bytes unacknowledged at the server's FIN, want more than %d", s.txQueue, closeUnackedMax)
-	}
+	waitForServerFIN(t, sport, cport)
 	// Past the linger, the socket is still the server's.
 	deadline := time.Now().Add(lingerTime + time.Second)
 	for time.Now().Before(deadline) {
@@ -153,4 +137,21 @@ func dialSmallWindow(t *testing.T, addr string) net.Conn {
 	t.Cleanup(func() { c.Close() })
 	_ = c.SetDeadline(time.Now().Add(15 * time.Second))
 	return c
+}
+
+// waitForServerFIN waits until the server's socket of the connection between
+// sport and cport has shut its write side (FIN_WAIT1) and returns it; the
+// tests need more than closeUnackedMax bytes still unacknowledged then.
+func waitForServerFIN(t *testing.T, sport, cport int) tcpSocket {
+	t.Helper()
+	var s tcpSocket
+	waitUntil(t, 10*time.Second, func() bool {
+		var ok bool
+		s, ok = findTCPSocket(t, sport, cport)
+		return ok && s.state == 4
+	}, "the server to shut its write side (FIN_WAIT1)")
+	if s.txQueue <= closeUnackedMax {
+		t.Fatalf("setup: only %d bytes unacknowledged at the server's FIN, want more than %d", s.txQueue, closeUnackedMax)
+	}
+	return s
 }

@@ -142,23 +142,7 @@ func TestSetWriteDeadlineMovesTheContextDeadline(t *testing.T) {
 func TestWebSocketOutlivesTimeoutWithoutAnErrorLog(t *testing.T) {
 	cfg := testConfig()
 	cfg.Timeout = 500 * time.Millisecond
-	up := websocket.Upgrader{}
-	ts := startServer(t, cfg, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.Close()
-		for {
-			mt, msg, err := ws.ReadMessage()
-			if err != nil {
-				return
-			}
-			if err := ws.WriteMessage(mt, append([]byte("echo:"), msg...)); err != nil {
-				return
-			}
-		}
-	}))
+	ts := startServer(t, cfg, echoWebSocket())
 	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
 	ws, _, err := d.Dial("ws://"+ts.addr+"/ws", nil)
 	if err != nil {

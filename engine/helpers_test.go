@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/rs/zerolog"
 
 	"github.com/gonicorn/gonicorn/internal/demo"
@@ -100,6 +101,14 @@ func startServer(t *testing.T, cfg Options, h http.Handler) *testServer {
 	return ts
 }
 
+// send dials (as dial does), writes raw, and returns the connection with a
+// reader of its answers.
+func (ts *testServer) send(raw string) (net.Conn, *bufio.Reader) {
+	c := ts.dial()
+	io.WriteString(c, raw)
+	return c, bufio.NewReader(c)
+}
+
 // dial opens a raw connection with a 10 s overall deadline.
 func (ts *testServer) dial() net.Conn {
 	ts.t.Helper()
@@ -160,4 +169,26 @@ func waitUntil(t *testing.T, timeout time.Duration, cond func() bool, what strin
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
+}
+
+// echoWebSocket upgrades to a WebSocket (gorilla/websocket, over Hijack) and
+// answers every message with "echo:" and the message, until the client leaves.
+func echoWebSocket() http.Handler {
+	up := websocket.Upgrader{}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.Close()
+		for {
+			mt, msg, err := ws.ReadMessage()
+			if err != nil {
+				return
+			}
+			if err := ws.WriteMessage(mt, append([]byte("echo:"), msg...)); err != nil {
+				return
+			}
+		}
+	})
 }

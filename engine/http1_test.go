@@ -90,9 +90,7 @@ func TestKeepAliveRulesOfHTTP10And11(t *testing.T) {
 	ts := startServer(t, testConfig(), nil)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c := ts.dial()
-			br := bufio.NewReader(c)
-			io.WriteString(c, tc.req)
+			c, br := ts.send(tc.req)
 			resp, body := readResponse(t, br, "GET")
 			if body != "Hello, World!" {
 				t.Fatalf("body %q", body)
@@ -137,9 +135,7 @@ func TestChunkedRequestBodyWithTrailers(t *testing.T) {
 
 func TestExpectContinueSentWhenHandlerReads(t *testing.T) {
 	ts := startServer(t, testConfig(), nil)
-	c := ts.dial()
-	br := bufio.NewReader(c)
-	io.WriteString(c, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
+	c, br := ts.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
 	line, err := br.ReadString('\n')
 	if err != nil || line != "HTTP/1.1 100 Continue\r\n" {
 		t.Fatalf("got %q %v", line, err)
@@ -159,9 +155,7 @@ func TestNoBodyForHeadAnd204And304(t *testing.T) {
 	h.HandleFunc("/304", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(304) })
 	h.Handle("/", demo.Handler())
 	ts := startServer(t, testConfig(), h)
-	c := ts.dial()
-	br := bufio.NewReader(c)
-	io.WriteString(c, "HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET /204 HTTP/1.1\r\nHost: x\r\n\r\nGET /304 HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	_, br := ts.send("HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET /204 HTTP/1.1\r\nHost: x\r\n\r\nGET /304 HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
 	resp, body := readResponse(t, br, "HEAD")
 	if resp.StatusCode != 200 || body != "" || resp.ContentLength != 13 {
 		t.Fatalf("HEAD: %d %q cl=%d", resp.StatusCode, body, resp.ContentLength)
@@ -200,9 +194,7 @@ func TestMalformedRequestsGetStatusAndClose(t *testing.T) {
 	ts := startServer(t, testConfig(), nil)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c := ts.dial()
-			br := bufio.NewReader(c)
-			io.WriteString(c, tc.req)
+			c, br := ts.send(tc.req)
 			resp, _ := readResponse(t, br, "GET")
 			if resp.StatusCode != tc.status {
 				t.Fatalf("status %d, want %d", resp.StatusCode, tc.status)
@@ -321,9 +313,7 @@ func TestContentTypeSniffedWhenUnset(t *testing.T) {
 
 func TestAbsoluteFormTargetAndRequestFields(t *testing.T) {
 	ts := startServer(t, testConfig(), nil)
-	c := ts.dial()
-	br := bufio.NewReader(c)
-	io.WriteString(c, "GET http://example.com/inspect?a=1&b=%20 HTTP/1.1\r\nHost: example.com\r\nX-Rep: 1\r\nX-Rep: 2\r\nuser-agent: t\r\n\r\n")
+	_, br := ts.send("GET http://example.com/inspect?a=1&b=%20 HTTP/1.1\r\nHost: example.com\r\nX-Rep: 1\r\nX-Rep: 2\r\nuser-agent: t\r\n\r\n")
 	_, body := readResponse(t, br, "GET")
 	var doc demo.Inspection
 	if err := json.Unmarshal([]byte(body), &doc); err != nil {
@@ -375,9 +365,7 @@ func TestPipelinedRequestPastDeadlineClosesAfterItsAnswer(t *testing.T) {
 	cfg := testConfig()
 	cfg.Timeout = 200 * time.Millisecond
 	ts := startServer(t, cfg, nil)
-	c := ts.dial()
-	br := bufio.NewReader(c)
-	io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /hang?ms=600 HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	c, br := ts.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /hang?ms=600 HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
 	if _, body := readResponse(t, br, "GET"); body != "ok" {
 		t.Fatalf("first: %q", body)
 	}
@@ -400,9 +388,7 @@ func TestPipelinedRequestPastDeadlineClosesAfterItsAnswer(t *testing.T) {
 
 func TestResponseAheadOfSlowPipelinedRequestIsNotHeldLong(t *testing.T) {
 	ts := startServer(t, testConfig(), nil)
-	c := ts.dial()
-	br := bufio.NewReader(c)
-	io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /sleep?ms=2000 HTTP/1.1\r\nHost: x\r\n\r\n")
+	_, br := ts.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /sleep?ms=2000 HTTP/1.1\r\nHost: x\r\n\r\n")
 	start := time.Now()
 	if _, body := readResponse(t, br, "GET"); body != "ok" {
 		t.Fatalf("first: %q", body)
@@ -426,9 +412,7 @@ func TestHeaderChangesAfterWriteHeaderOnlyReachTrailers(t *testing.T) {
 		w.Header().Set(http.TrailerPrefix+"X-Late", "7")
 	})
 	ts := startServer(t, testConfig(), h)
-	c := ts.dial()
-	br := bufio.NewReader(c)
-	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	_, br := ts.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 	resp, body := readResponse(t, br, "GET")
 	if body != "body" || resp.Header.Get("X-Before") != "1" || resp.Header.Get("X-After") != "" {
 		t.Fatalf("body %q header %v", body, resp.Header)
