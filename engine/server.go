@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -19,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gonicorn/gonicorn/internal/allow"
+	"github.com/gonicorn/gonicorn/internal/listen"
 	"github.com/gonicorn/gonicorn/internal/logs"
 	"github.com/gonicorn/gonicorn/internal/stats"
 	"github.com/gonicorn/gonicorn/pool"
@@ -184,7 +184,7 @@ type listenerFD struct {
 // open in the loops, and in the master and the other workers sharing it).
 func (s *Server) adopt(ls []*Listener) error {
 	for _, l := range ls {
-		fd, err := rawListenerFD(l.Listener)
+		fd, err := listen.DupFD(l.Listener)
 		if err != nil {
 			return fmt.Errorf("engine: listener %s: %w", l.Spec, err)
 		}
@@ -205,26 +205,6 @@ func (s *Server) adopt(ls []*Listener) error {
 		}
 	}
 	return nil
-}
-
-// rawListenerFD duplicates nl's socket, close-on-exec, outside Go's poller.
-func rawListenerFD(nl net.Listener) (int, error) {
-	sc, ok := nl.(syscall.Conn)
-	if !ok {
-		return -1, fmt.Errorf("%T has no file descriptor", nl)
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return -1, err
-	}
-	fd, derr := -1, error(nil)
-	if err := rc.Control(func(s uintptr) { fd, derr = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0) }); err != nil {
-		return -1, err
-	}
-	if derr != nil {
-		return -1, os.NewSyscallError("dup", derr)
-	}
-	return fd, nil
 }
 
 // holdTime bounds how long a finished response waits for the pipelined

@@ -30,7 +30,7 @@ func Detach(ls []*Listener) error {
 		if _, done := l.Listener.(*detached); done {
 			continue
 		}
-		fd, err := dupListener(l.Listener)
+		fd, err := DupFD(l.Listener)
 		if err != nil {
 			return fmt.Errorf("listener %s: %w", l.Spec, err)
 		}

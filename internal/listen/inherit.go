@@ -115,7 +115,7 @@ func explicitFDProtocols(binds []string) map[int]string {
 func Files(ls []*Listener) ([]*os.File, error) {
 	files := make([]*os.File, 0, len(ls))
 	for _, l := range ls {
-		fd, err := dupListener(l.Listener)
+		fd, err := DupFD(l.Listener)
 		if err != nil {
 			for _, f := range files {
 				f.Close()
@@ -135,9 +135,10 @@ func Files(ls []*Listener) ([]*os.File, error) {
 	return files, nil
 }
 
-// dupListener duplicates the socket of nl, close-on-exec (exec clears that flag on
-// the descriptors it passes).
-func dupListener(nl net.Listener) (int, error) {
+// DupFD duplicates the socket of nl, close-on-exec (exec clears that flag on
+// the descriptors it passes). The copy is outside Go's poller: the master passes
+// it to workers, and a worker's event loops adopt it.
+func DupFD(nl net.Listener) (int, error) {
 	sc, ok := nl.(syscall.Conn)
 	if !ok {
 		return -1, fmt.Errorf("%T has no file descriptor", nl)

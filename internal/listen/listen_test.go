@@ -351,7 +351,7 @@ func TestBindRejectsBadSpec(t *testing.T) {
 // rawDup duplicates l's socket into a plain descriptor number the test owns.
 func rawDup(t *testing.T, l net.Listener) int {
 	t.Helper()
-	fd, err := dupListener(l)
+	fd, err := DupFD(l)
 	if err != nil {
 		t.Fatal(err)
 	}
