@@ -2,9 +2,7 @@ package e2e
 
 import (
 	"bytes"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -72,16 +70,7 @@ func TestSocketActivationKeepsPerBindProtocols(t *testing.T) {
 					t.Logf("stderr:\n%s", stderr.String())
 				}
 			})
-			c := &http.Client{Timeout: 10 * time.Second}
-			resp, err := c.Get("http://" + httpAddr + "/")
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if string(body) != "Hello, World!" {
-				t.Fatalf("fd://3 answered %q", body)
-			}
+			expectHello(t, httpAddr, "fd://3")
 			got, err := exchange(t, uwsgiAddr, getRoot)
 			if err != nil || !strings.HasPrefix(string(got), "HTTP/1.1 200 OK\r\n") || !strings.HasSuffix(string(got), "Hello, World!") {
 				t.Fatalf("uwsgi+fd://4 answered %q, %v", got, err)

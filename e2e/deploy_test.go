@@ -249,16 +249,7 @@ func TestSystemdUnitsServeTheActivatedSockets(t *testing.T) {
 			t.Logf("stderr:\n%s", stderr.String())
 		}
 	})
-	c := &http.Client{Timeout: 10 * time.Second}
-	resp, err := c.Get("http://" + tcpAddr + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if string(body) != "Hello, World!" {
-		t.Fatalf("the http socket answered %q", body)
-	}
+	expectHello(t, tcpAddr, "the http socket")
 	uc, err := net.DialTimeout("unix", sock, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -281,4 +272,20 @@ func shortTempDir(t *testing.T) string {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	return dir
+}
+
+// expectHello wants the demo app's "Hello, World!" from GET / over HTTP at addr;
+// what names the socket in the failure.
+func expectHello(t *testing.T, addr, what string) {
+	t.Helper()
+	c := &http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "Hello, World!" {
+		t.Fatalf("%s answered %q", what, body)
+	}
 }
