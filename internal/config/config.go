@@ -18,6 +18,13 @@ type Config struct {
 	Backlog int
 	// ReusePort sets SO_REUSEPORT on TCP listeners (--reuse-port). Default false.
 	ReusePort bool
+	// DeferAccept sets TCP_DEFER_ACCEPT on the TCP listeners gonicorn binds
+	// (--defer-accept): the kernel hands a worker a connection only once its first
+	// bytes have arrived, so a request is accepted, read and answered in one turn
+	// (as uWSGI does by default); a connection that stays silent is accepted after
+	// about this long. 0 disables. Inherited sockets keep their own setting
+	// (systemd: DeferAcceptSec=). Default 1s.
+	DeferAccept time.Duration
 
 	// Workers is the number of worker processes (-w/--workers). Default $WEB_CONCURRENCY or 1.
 	Workers int
@@ -184,6 +191,7 @@ func Default() Config {
 	return Config{
 		Bind:                      []string{"127.0.0.1:8000"},
 		Backlog:                   2048,
+		DeferAccept:               time.Second,
 		Workers:                   1,
 		Threads:                   1024,
 		WorkerConnections:         10000,

@@ -36,6 +36,8 @@ var everyFlagCases = []struct {
 	{"--backlog", []string{"--backlog", "64"}, func(c *Config) any { return c.Backlog }, 64},
 	{"--reuse-port bare is true", []string{"--reuse-port"}, func(c *Config) any { return c.ReusePort }, true},
 	{"--reuse-port=false", []string{"--reuse-port", "--reuse-port=false"}, func(c *Config) any { return c.ReusePort }, false},
+	{"--defer-accept", []string{"--defer-accept", "3"}, func(c *Config) any { return c.DeferAccept }, 3 * time.Second},
+	{"--defer-accept 0 turns it off", []string{"--defer-accept", "0"}, func(c *Config) any { return c.DeferAccept }, time.Duration(0)},
 	{"-w", []string{"-w", "4"}, func(c *Config) any { return c.Workers }, 4},
 	{"-w attached", []string{"-w8"}, func(c *Config) any { return c.Workers }, 8},
 	{"-w= attached", []string{"-w=3"}, func(c *Config) any { return c.Workers }, 3},

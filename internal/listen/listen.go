@@ -65,7 +65,8 @@ func ParseSpec(spec, defaultProto string) (network, address, proto string, err e
 // Bind binds every address of cfg.Bind (HOST, HOST:PORT, [v6]:PORT, unix:PATH,
 // unix://PATH, fd://FD, tcp://HOST:PORT, uwsgi://HOST:PORT, uwsgi+unix:PATH; the
 // plain ones get cfg.Protocol). TCP sockets get SO_REUSEADDR, SO_REUSEPORT when
-// cfg.ReusePort, and cfg.Backlog (the kernel caps it at net.core.somaxconn). Unix
+// cfg.ReusePort, TCP_DEFER_ACCEPT when cfg.DeferAccept, and cfg.Backlog (the
+// kernel caps it at net.core.somaxconn). Unix
 // sockets are created with cfg.Umask, after removing a stale socket file that no one
 // answers on. An address in use is tried 5 times, 1 s apart.
 //
@@ -132,7 +133,7 @@ func (b *binder) bindOne(spec string) (*Listener, error) {
 		case "unix":
 			l, err = bindUnix(address, b.cfg.Umask, b.cfg.Backlog, b.log)
 		default:
-			l, err = bindTCP(address, b.cfg.Backlog, b.cfg.ReusePort)
+			l, err = bindTCP(address, tcpOptions{backlog: b.cfg.Backlog, reusePort: b.cfg.ReusePort, deferAccept: b.cfg.DeferAccept})
 		}
 		if err == nil {
 			l.Protocol, l.Spec = proto, spec

@@ -14,14 +14,25 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// bindTCP listens on address with SO_REUSEADDR (and SO_REUSEPORT) set before bind.
-func bindTCP(address string, backlog int, reusePort bool) (*Listener, error) {
+// tcpOptions are the options of a TCP listener gonicorn binds.
+type tcpOptions struct {
+	backlog     int
+	reusePort   bool
+	deferAccept time.Duration // TCP_DEFER_ACCEPT, rounded up to whole seconds; 0: off
+}
+
+// bindTCP listens on address with SO_REUSEADDR (and SO_REUSEPORT, TCP_DEFER_ACCEPT)
+// set before bind.
+func bindTCP(address string, o tcpOptions) (*Listener, error) {
 	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
 		var serr error
 		err := c.Control(func(fd uintptr) {
 			serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
-			if serr == nil && reusePort {
+			if serr == nil && o.reusePort {
 				serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
+			}
+			if serr == nil && o.deferAccept > 0 {
+				serr = setDeferAccept(int(fd), o.deferAccept)
 			}
 		})
 		if err != nil {
@@ -33,11 +44,25 @@ func bindTCP(address string, backlog int, reusePort bool) (*Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := setBacklog(nl, backlog); err != nil {
+	if err := setBacklog(nl, o.backlog); err != nil {
 		nl.Close()
 		return nil, err
 	}
 	return &Listener{Listener: nl}, nil
+}
+
+// setDeferAccept makes the kernel queue a connection for accept(2) only once data
+// has arrived on it (or, for a client that stays silent, after about d): nginx's
+// uwsgi_pass and every HTTP client speak first, so the worker that accepts finds
+// the request already there and answers it in the same turn, with no read that
+// meets EAGAIN and no epoll registration. The kernel counts the time in SYN-ACK
+// retransmissions, so d is rounded up to whole seconds.
+func setDeferAccept(fd int, d time.Duration) error {
+	secs := int((d + time.Second - 1) / time.Second)
+	if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_DEFER_ACCEPT, secs); err != nil {
+		return fmt.Errorf("set TCP_DEFER_ACCEPT: %w", err)
+	}
+	return nil
 }
 
 // setBacklog calls listen(2) again with our backlog: Go listens with somaxconn, and
