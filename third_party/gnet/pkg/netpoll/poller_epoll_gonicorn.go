@@ -22,6 +22,13 @@ import (
 type parking struct {
 	file *os.File        // the epoll descriptor, registered in Go's poller
 	raw  syscall.RawConn // nil: parking unavailable, block in epoll_wait
+
+	// The check run by raw.Read, made once: a closure made per call would
+	// capture its results on the heap (three allocations per wait).
+	check    func(uintptr) bool
+	waitInto []unix.EpollEvent // where check puts the events
+	waitN    int               // what check returned
+	waitErr  error
 }
 
 func (p *Poller) initParking() {
@@ -34,6 +41,10 @@ func (p *Poller) initParking() {
 		return
 	}
 	p.file, p.raw = f, raw
+	p.check = func(uintptr) bool {
+		p.waitN, p.waitErr = rawEpollPoll(p.fd, p.waitInto)
+		return p.waitN != 0 || p.waitErr != nil && p.waitErr != unix.EINTR
+	}
 }
 
 // waitEvents returns the events of the epoll set, parking the goroutine in Go's
@@ -41,10 +52,10 @@ func (p *Poller) initParking() {
 // readable once per new event (edge-triggered); it forgets what it saw before
 // this call, so the set itself is checked after that and before every wait.
 func (p *Poller) waitEvents(events []unix.EpollEvent) (n int, err error) {
-	rerr := p.raw.Read(func(uintptr) bool {
-		n, err = rawEpollPoll(p.fd, events)
-		return n != 0 || err != nil && err != unix.EINTR
-	})
+	p.waitInto = events
+	rerr := p.raw.Read(p.check)
+	p.waitInto = nil
+	n, err = p.waitN, p.waitErr
 	if rerr != nil && err == nil {
 		return 0, rerr
 	}
