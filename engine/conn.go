@@ -95,12 +95,13 @@ const drainIdleGrace = 500 * time.Millisecond
 
 // conn is one client connection: its protocol state and its current exchange.
 type conn struct {
-	srv  *Server
-	gc   gnet.Conn
-	ctl  gnet.ConnControl // gc's direct writes and read pausing (third_party/gnet)
-	loop gnet.EventLoop
-	lctx context.Context
-	ln   *Listener
+	srv   *Server
+	links connLinks // in srv.conns
+	gc    gnet.Conn
+	ctl   gnet.ConnControl // gc's direct writes and read pausing (third_party/gnet)
+	loop  gnet.EventLoop
+	lctx  context.Context
+	ln    *Listener
 	// dialect frames the answers: HTTP/1 or uWSGI from the listener, h2 once the
 	// connection switches.
 	dialect dialect
@@ -351,7 +352,7 @@ func (h *loopHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	gc.SetContext(c)
 	c.markIdle(stIdle) // accepted, nothing sent yet
 	h.s.admitted()
-	h.s.conns.Store(c, struct{}{})
+	h.s.conns.add(c)
 	h.s.stats.ConnOpened(c.protocol())
 	if c.proxy == proxyRequired || c.proxy == proxyOptional {
 		c.setTimeout(h.s.cfg.HeaderTimeout) // the PROXY header is part of the head
@@ -368,7 +369,7 @@ func (h *loopHandler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	}
 	hijacked := c.state == stHijacked
 	c.enter(stClosed)
-	h.s.conns.Delete(c)
+	h.s.conns.remove(c)
 	h.s.released()
 	h.s.stats.ConnClosed(c.protocol())
 	h.s.unwatchDrain(c)

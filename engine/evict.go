@@ -61,8 +61,7 @@ func (s *Server) evictIdle(now int64) {
 		return
 	}
 	var cands []evictCandidate
-	s.conns.Range(func(k, _ any) bool {
-		c := k.(*conn)
+	s.conns.each(func(c *conn) bool {
 		if t := c.idleSince.Load(); t != 0 {
 			cands = append(cands, evictCandidate{c, t})
 		}

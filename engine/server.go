@@ -45,7 +45,7 @@ type Server struct {
 	// baseCtx carries http.ServerContextKey; each listener adds LocalAddrContextKey.
 	baseCtx context.Context
 
-	conns    sync.Map // *conn -> struct{}: every open connection, for the clock and drain
+	conns    connSet // every open connection, for the clock and drain
 	nconns   atomic.Int64
 	inflight atomic.Int64
 	served   atomic.Uint64
@@ -255,8 +255,7 @@ func (s *Server) clock() {
 		case now := <-t.C:
 			s.date.refresh(now)
 			nowNano := now.UnixNano()
-			s.conns.Range(func(k, _ any) bool {
-				c := k.(*conn)
+			s.conns.each(func(c *conn) bool {
 				if d := c.deadline.Load(); d != 0 && d <= nowNano {
 					_ = c.gc.Wake(onExpireWake)
 				}
@@ -302,8 +301,8 @@ func (s *Server) probeLoops(now int64, pending *atomic.Int64) {
 func (s *Server) loops() []gnet.EventLoop {
 	seen := map[gnet.EventLoop]bool{}
 	var out []gnet.EventLoop
-	s.conns.Range(func(k, _ any) bool {
-		if el := k.(*conn).loop; el != nil && !seen[el] {
+	s.conns.each(func(c *conn) bool {
+		if el := c.loop; el != nil && !seen[el] {
 			seen[el] = true
 			out = append(out, el)
 		}
@@ -345,8 +344,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	s.stopAccepting()
-	s.conns.Range(func(k, _ any) bool {
-		_ = k.(*conn).gc.Wake(onDrainWake)
+	s.conns.each(func(c *conn) bool {
+		_ = c.gc.Wake(onDrainWake)
 		return true
 	})
 	tick := time.NewTicker(10 * time.Millisecond)
@@ -361,8 +360,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		case <-tick.C:
 			// Connections idle at the moment of the first wake may have become idle
 			// since: wake them again.
-			s.conns.Range(func(k, _ any) bool {
-				_ = k.(*conn).gc.Wake(onDrainWake)
+			s.conns.each(func(c *conn) bool {
+				_ = c.gc.Wake(onDrainWake)
 				return true
 			})
 		}

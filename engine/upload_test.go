@@ -79,8 +79,8 @@ func TestSlowHandlerUploadMemoryBounded(t *testing.T) {
 			case <-tick.C:
 			}
 			// InboundBuffered is read on the connection's own loop.
-			srv.conns.Range(func(k, _ any) bool {
-				_ = k.(*conn).gc.Wake(func(gc gnet.Conn, err error) error {
+			srv.conns.each(func(c *conn) bool {
+				_ = c.gc.Wake(func(gc gnet.Conn, err error) error {
 					if err == nil {
 						storeMax(&maxInbound, int64(gc.InboundBuffered()))
 					}

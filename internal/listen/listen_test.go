@@ -171,6 +171,9 @@ func TestSocketOptions(t *testing.T) {
 	if sockoptInt(t, ls[0].Listener, unix.SOL_SOCKET, unix.SO_REUSEPORT) != 1 {
 		t.Error("SO_REUSEPORT not set with ReusePort")
 	}
+	if p := sockoptInt(t, ls[0].Listener, unix.SOL_SOCKET, unix.SO_PROTOCOL); p != unix.IPPROTO_TCP {
+		t.Errorf("listener protocol %d, want plain TCP (%d), not Multipath TCP", p, unix.IPPROTO_TCP)
+	}
 	// For a listening TCP socket Linux reports the backlog in tcpi_sacked.
 	rc, _ := ls[0].Listener.(syscall.Conn).SyscallConn()
 	var info *unix.TCPInfo

@@ -40,6 +40,11 @@ func bindTCP(address string, o tcpOptions) (*Listener, error) {
 		}
 		return serr
 	}}
+	// Plain TCP, as Gunicorn, uWSGI and nginx listen: Go (1.24+) makes listeners
+	// Multipath TCP by default, and every connection from a plain TCP client (nginx,
+	// a load balancer) then goes through MPTCP's fallback: its request-socket and
+	// accept hooks, per connection, for nothing.
+	lc.SetMultipathTCP(false)
 	nl, err := lc.Listen(context.Background(), "tcp", address)
 	if err != nil {
 		return nil, err
