@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"net"
+	"net/netip"
 	"runtime"
 	"sync/atomic"
 	"time"
@@ -13,7 +14,6 @@ import (
 
 	"github.com/gonicorn/gonicorn/internal/stats"
 	"github.com/gonicorn/gonicorn/protocol/http1"
-	"github.com/gonicorn/gonicorn/protocol/uwsgi"
 )
 
 // connState is where a connection is in its request cycle. It is read and
@@ -127,7 +127,6 @@ type conn struct {
 
 	parser http1.Parser
 	head   http1.Request
-	packet uwsgi.Packet
 
 	cur  *exchange // the request being read or handled
 	body bodyState // buffering or streaming of cur's body
@@ -173,14 +172,12 @@ func (c *conn) writeOut(bufs ...[]byte) error {
 		c.outTotal += int64(len(b))
 	}
 	c.outTotal += int64(c.pendingBytes)
-	if len(c.pendingBufs) == 0 {
-		if len(bufs) == 1 {
-			_, err := c.gc.Write(bufs[0])
-			return err
-		}
-		_, err := c.gc.Writev(bufs)
+	if len(c.pendingBufs) == 0 && len(bufs) == 1 {
+		_, err := c.gc.Write(bufs[0])
 		return err
 	}
+	// bufs itself is not handed on (gnet's Writev is an interface call): the
+	// variadic slice stays on the caller's stack.
 	iov := c.iov[:0]
 	for _, b := range c.pendingBufs {
 		iov = append(iov, b.B)
@@ -268,7 +265,23 @@ func remoteString(a net.Addr) string {
 		// Unix peers have no address; net/http reports "@" for abstract, "" otherwise.
 		return "unix"
 	}
+	if t, ok := a.(*net.TCPAddr); ok {
+		return tcpAddrString(t)
+	}
 	return a.String()
+}
+
+// tcpAddrString is a.String() in one allocation (net's takes three for the
+// address, the port and the join).
+func tcpAddrString(a *net.TCPAddr) string {
+	ip, ok := netip.AddrFromSlice(a.IP)
+	if !ok || a.Zone != "" || a.Port < 0 || a.Port > 0xffff {
+		return a.String()
+	}
+	// net.IP's String prints an IPv4-mapped IPv6 address as IPv4.
+	ip = ip.Unmap()
+	var buf [48]byte
+	return string(netip.AddrPortFrom(ip, uint16(a.Port)).AppendTo(buf[:0]))
 }
 
 // setDeadline arms the connection's single timer; zero disarms it.

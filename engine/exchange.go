@@ -44,6 +44,10 @@ type exchange struct {
 	// state moves once from exActive to one of the ends; whoever moves it owns
 	// the response bytes that are still to be written.
 	state atomic.Int32
+
+	// ctx is the memory of the context the request runs under (one allocation
+	// for both). An exchange is never reused: a handler may keep its context.
+	ctx pool.Context
 }
 
 const (
@@ -53,12 +57,24 @@ const (
 	exFailed         // a panic, or the connection went away
 )
 
-func newExchange(c *conn, r *http.Request, closeAfter, expect100 bool) *exchange {
+// newExchange starts an exchange on c; its request is built next, under the
+// context requestContext returns, and handed to init.
+func newExchange(c *conn) *exchange {
+	return &exchange{c: c}
+}
+
+// requestContext returns the context ex's request is to be built with.
+func (ex *exchange) requestContext() context.Context {
+	return ex.c.srv.pool.InitContext(&ex.ctx, ex.c.lctx)
+}
+
+// init readies ex to serve r, built under ex.requestContext().
+func (ex *exchange) init(r *http.Request, closeAfter, expect100 bool) {
+	c := ex.c
 	// --keep-alive 0 turns keep-alive off: every response closes.
-	closeAfter = closeAfter || c.dialect.oneRequest() || c.srv.cfg.KeepAlive <= 0
-	ex := &exchange{c: c, req: r, closeAfter: closeAfter, expect100: expect100, start: time.Now()}
+	ex.closeAfter = closeAfter || c.dialect.oneRequest() || c.srv.cfg.KeepAlive <= 0
+	ex.req, ex.expect100, ex.start = r, expect100, time.Now()
 	ex.w.init(ex)
-	return ex
 }
 
 func (ex *exchange) setBody(body io.ReadCloser, buf *bytebufferpool.ByteBuffer) {

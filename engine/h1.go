@@ -62,7 +62,8 @@ func (c *conn) readHead() (bool, gnet.Action) {
 		return false, gnet.None
 	}
 	c.parser.Reset()
-	r, err := c.newRequest(buf[:n])
+	ex := newExchange(c)
+	r, err := c.newRequest(ex, buf[:n])
 	if err != nil {
 		c.srv.log.Info().Str("peer", c.remoteAddr).Err(err).Msg("bad request target")
 		c.reject(400, "bad request target")
@@ -75,7 +76,7 @@ func (c *conn) readHead() (bool, gnet.Action) {
 	chain := upgrade == nil && c.chainable()
 	_, _ = c.gc.Discard(n)
 	c.requests++
-	ex := newExchange(c, r, !keepAlive, expect)
+	ex.init(r, !keepAlive, expect)
 	if chain {
 		c.parseAhead(ex)
 	}
@@ -116,14 +117,15 @@ func (c *conn) parseAhead(ex *exchange) {
 			c.parser.Reset()
 			return
 		}
-		r, err := c.newRequest(buf[:n])
+		next := newExchange(c)
+		r, err := c.newRequest(next, buf[:n])
 		c.parser.Reset()
 		if err != nil {
 			return
 		}
 		_, _ = c.gc.Discard(n)
 		c.requests++
-		next := newExchange(c, r, false, false)
+		next.init(r, false, false)
 		next.setBody(http.NoBody, nil)
 		next.chained = true
 		tail.next = next
@@ -149,10 +151,10 @@ func (c *conn) wantsH2Upgrade() []byte {
 	return settings
 }
 
-// newRequest builds the request of the head just parsed, with the pool context it
-// will run under and the connection's peer address.
-func (c *conn) newRequest(head []byte) (*http.Request, error) {
-	r, err := http1.NewRequest(c.srv.pool.NewContext(c.lctx), head, &c.head)
+// newRequest builds the request of the head just parsed for ex, with the pool
+// context it will run under and the connection's peer address.
+func (c *conn) newRequest(ex *exchange, head []byte) (*http.Request, error) {
+	r, err := http1.NewRequest(ex.requestContext(), head, &c.head)
 	if err != nil {
 		return nil, err
 	}

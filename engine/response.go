@@ -60,6 +60,7 @@ type response struct {
 	hijacked  bool
 	contSent  bool
 	deadline  time.Time // write deadline set through http.ResponseController
+	sniffed   [1]string // the Content-Type value the head got by sniffing
 }
 
 func (w *response) init(ex *exchange) {
@@ -454,7 +455,8 @@ func (w *response) appendHeadLocked(out *bytebufferpool.ByteBuffer, contentLengt
 	}
 	if _, ok := h["Content-Type"]; !ok && bodyAllowed(w.status) && len(sniff) > 0 && h.Get("Content-Encoding") == "" {
 		ct := http.DetectContentType(sniff)
-		h["Content-Type"] = []string{ct}
+		w.sniffed[0] = ct
+		h["Content-Type"] = w.sniffed[:]
 		out.B = append(out.B, "Content-Type: "...)
 		out.B = append(out.B, ct...)
 		out.B = append(out.B, crlf...)

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -16,7 +17,11 @@ func (c *conn) readPacket() (bool, gnet.Action) {
 		c.enter(stHead)
 	}
 	buf, _ := c.gc.Peek(-1)
-	n, err := uwsgi.Parse(buf, &uwsgiLimits, &c.packet)
+	// The variables are needed only until NewRequest has copied what it maps:
+	// a pooled Packet, none kept per connection (nginx sends one request each).
+	packet := getPacket()
+	defer putPacket(packet)
+	n, err := uwsgi.Parse(buf, &uwsgiLimits, packet)
 	if err != nil {
 		c.srv.log.Info().Str("peer", c.remoteAddr).Err(err).Msg("bad uwsgi packet: closing")
 		return false, gnet.Close
@@ -24,7 +29,8 @@ func (c *conn) readPacket() (bool, gnet.Action) {
 	if n == 0 {
 		return false, gnet.None
 	}
-	r, err := uwsgi.NewRequest(c.srv.pool.NewContext(c.lctx), &c.packet)
+	ex := newExchange(c)
+	r, err := uwsgi.NewRequest(ex.requestContext(), packet)
 	if err != nil {
 		var perr *uwsgi.Error
 		if !errors.As(err, &perr) {
@@ -41,8 +47,27 @@ func (c *conn) readPacket() (bool, gnet.Action) {
 	}
 	c.requests++
 	c.setDeadline(time.Time{})
-	ex := newExchange(c, r, true, false)
+	ex.init(r, true, false)
 	return true, c.startBody(ex, r.ContentLength, false, nil)
 }
 
 var uwsgiLimits = uwsgi.Limits{MaxVars: 1024}
+
+// packets holds parsed packets' variable slices for reuse: the variables alias
+// the inbound buffer and live only within readPacket.
+var packets = sync.Pool{New: func() any { return new(uwsgi.Packet) }}
+
+// maxPooledVars bounds the variable slice a pooled Packet keeps: nginx's
+// uwsgi_params send 15 variables, plus one per client header.
+const maxPooledVars = 128
+
+func getPacket() *uwsgi.Packet { return packets.Get().(*uwsgi.Packet) }
+
+func putPacket(p *uwsgi.Packet) {
+	if cap(p.Vars) > maxPooledVars {
+		return
+	}
+	clear(p.Vars) // drop the references into the inbound buffer
+	p.Vars = p.Vars[:0]
+	packets.Put(p)
+}

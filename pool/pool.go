@@ -48,6 +48,20 @@ func (p *Pool) NewContext(parent context.Context) context.Context {
 	return &reqContext{parent: parent}
 }
 
+// Context is the memory of a Job's context, for a submitter that allocates a
+// structure per request anyway: embedded there, it saves NewContext's
+// allocation. Use each Context for one Job only; it must not be copied.
+type Context struct {
+	c reqContext
+}
+
+// InitContext is NewContext using ctx's memory: it returns the context a Job
+// will run with. ctx must be zero (never used before).
+func (p *Pool) InitContext(ctx *Context, parent context.Context) context.Context {
+	ctx.c.parent = parent
+	return &ctx.c
+}
+
 // HandleOf returns the Handle of a context the pool gave a Job, or nil.
 func HandleOf(ctx context.Context) *Handle {
 	if c, ok := ctx.(*reqContext); ok {

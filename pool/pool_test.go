@@ -223,23 +223,56 @@ type ctxJob struct {
 func (c *ctxJob) Context() context.Context { return c.ctx }
 
 func TestJobRunsWithTheContextMadeBeforeSubmit(t *testing.T) {
+	type key struct{}
+	for _, tc := range []struct {
+		name string
+		make func(p *Pool, parent context.Context) context.Context
+	}{
+		{"NewContext", func(p *Pool, parent context.Context) context.Context { return p.NewContext(parent) }},
+		{"InitContext", func(p *Pool, parent context.Context) context.Context {
+			return p.InitContext(new(Context), parent)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, _ := New(1, time.Minute, zerolog.Nop())
+			defer p.Close()
+			made := tc.make(p, context.WithValue(context.Background(), key{}, "v"))
+			if _, ok := made.Deadline(); ok {
+				t.Fatal("the deadline must start when the job starts, not before")
+			}
+			var got context.Context
+			j := &ctxJob{newJob(func(ctx context.Context) { got = ctx }), made}
+			h, err := p.Submit(context.Background(), j)
+			if err != nil {
+				t.Fatal(err)
+			}
+			<-j.done
+			if got != made || HandleOf(made) != h {
+				t.Fatal("the job did not run with the context made for it")
+			}
+			if _, ok := got.Deadline(); !ok {
+				t.Fatal("no deadline once running")
+			}
+			if got.Value(key{}) != "v" {
+				t.Fatal("the parent's values are lost")
+			}
+			select {
+			case <-got.Done():
+			default:
+				t.Fatal("the context did not end when the job returned")
+			}
+		})
+	}
+}
+
+func TestInitContextAllocatesNothing(t *testing.T) {
 	p, _ := New(1, time.Minute, zerolog.Nop())
 	defer p.Close()
-	made := p.NewContext(context.Background())
-	if _, ok := made.Deadline(); ok {
-		t.Fatal("the deadline must start when the job starts, not before")
-	}
-	var got context.Context
-	j := &ctxJob{newJob(func(ctx context.Context) { got = ctx }), made}
-	h, err := p.Submit(context.Background(), j)
-	if err != nil {
-		t.Fatal(err)
-	}
-	<-j.done
-	if got != made || HandleOf(made) != h {
-		t.Fatal("the job did not run with the context made for it")
-	}
-	if _, ok := got.Deadline(); !ok {
-		t.Fatal("no deadline once running")
+	var mem Context
+	if n := testing.AllocsPerRun(100, func() {
+		mem = Context{}
+		_ = p.InitContext(&mem, context.Background())
+	}); n != 0 {
+		t.Fatalf("InitContext allocated %v times, want 0", n)
 	}
 }

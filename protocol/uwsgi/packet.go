@@ -55,7 +55,7 @@ var (
 // sizes run past datasize or leave a byte over, a key is empty, or there are more
 // variables than lim allows. A bad modifier1 is reported as soon as the first byte
 // arrives. p's variables alias buf. Parse allocates nothing once p.Vars has the
-// capacity it needs.
+// capacity it needs, and once, to the size the packet needs, otherwise.
 func Parse(buf []byte, lim *Limits, p *Packet) (int, error) {
 	if len(buf) == 0 {
 		return 0, nil
@@ -105,12 +105,36 @@ func Parse(buf []byte, lim *Limits, p *Packet) (int, error) {
 			p.Vars = vars
 			return 0, errTooManyVars
 		}
+		if len(vars) == cap(vars) {
+			// Grow once, to what the rest of the packet holds (append would grow
+			// a fresh Packet four or five times for a typical request).
+			grown := make([]Var, len(vars), len(vars)+1+min(countVars(buf[off+vlen:end]), maxVars-len(vars)-1))
+			copy(grown, vars)
+			vars = grown
+		}
 		vars = append(vars, Var{Key: key, Value: buf[off : off+vlen : off+vlen]})
 		off += vlen
 	}
 	p.Modifier1, p.Modifier2 = buf[0], buf[3]
 	p.Vars = vars
 	return end, nil
+}
+
+// countVars counts the variables in vars, the variable part of a packet, up to
+// the first that runs past its end.
+func countVars(vars []byte) int {
+	n := 0
+	for off := 0; len(vars)-off >= 4; n++ {
+		off += 2 + (int(vars[off]) | int(vars[off+1])<<8)
+		if len(vars)-off < 2 {
+			break
+		}
+		off += 2 + (int(vars[off]) | int(vars[off+1])<<8)
+		if off > len(vars) {
+			break
+		}
+	}
+	return n
 }
 
 // Lookup returns the value of the last variable named key, as uWSGI's environ would

@@ -175,6 +175,39 @@ func TestParseReusesVarsWithoutAllocating(t *testing.T) {
 	}
 }
 
+func TestParseGrowsAFreshPacketOnce(t *testing.T) {
+	for _, name := range []string{"nginx_get.bin", "nginx_post.bin"} {
+		buf := readTestdata(t, name)
+		var want Packet
+		if _, err := Parse(buf, nil, &want); err != nil {
+			t.Fatal(err)
+		}
+		p := new(Packet)
+		allocs := testing.AllocsPerRun(100, func() {
+			*p = Packet{}
+			if _, err := Parse(buf, nil, p); err != nil {
+				t.Fatal(err)
+			}
+			if len(p.Vars) != cap(p.Vars) {
+				t.Fatalf("%s: %d vars in a slice of capacity %d, want it exact", name, len(p.Vars), cap(p.Vars))
+			}
+		})
+		if allocs > 1 {
+			t.Fatalf("%s: Parse into a fresh Packet allocated %v times, want at most 1", name, allocs)
+		}
+	}
+	// A capacity limit far below the packet's variables still refuses it, having
+	// grown no further than the limit.
+	buf := packet("A", "1", "B", "2", "C", "3", "D", "4")
+	var p Packet
+	if _, err := Parse(buf, &Limits{MaxVars: 2}, &p); err != errTooManyVars {
+		t.Fatalf("Parse with MaxVars 2 = %v, want errTooManyVars", err)
+	}
+	if cap(p.Vars) > 2 {
+		t.Fatalf("vars grew to %d under a limit of 2", cap(p.Vars))
+	}
+}
+
 func TestParseVarsCannotOverwriteEachOther(t *testing.T) {
 	buf := packet("A", "1", "B", "2")
 	var p Packet

@@ -285,13 +285,17 @@ func accept4(fd int, network string) (int, net.Addr, error) {
 	case unix.AF_INET:
 		pp := (*unix.RawSockaddrInet4)(unsafe.Pointer(&rsa))
 		p := (*[2]byte)(unsafe.Pointer(&pp.Port))
-		return int(r), &net.TCPAddr{IP: net.IPv4(pp.Addr[0], pp.Addr[1], pp.Addr[2], pp.Addr[3]), Port: int(p[0])<<8 | int(p[1])}, nil
+		// gonicorn: the address and its IP in one allocation (net.IPv4 makes
+		// the IP, in its 16-byte form, separately).
+		a := newTCPAddr(int(p[0])<<8 | int(p[1]))
+		copy(a.IP, v4InV6Prefix)
+		copy(a.IP[12:], pp.Addr[:])
+		return int(r), a, nil
 	case unix.AF_INET6:
 		pp := (*unix.RawSockaddrInet6)(unsafe.Pointer(&rsa))
 		p := (*[2]byte)(unsafe.Pointer(&pp.Port))
-		ip := make(net.IP, net.IPv6len)
-		copy(ip, pp.Addr[:])
-		a := &net.TCPAddr{IP: ip, Port: int(p[0])<<8 | int(p[1])}
+		a := newTCPAddr(int(p[0])<<8 | int(p[1]))
+		copy(a.IP, pp.Addr[:])
 		if pp.Scope_id != 0 {
 			if ifi, err := net.InterfaceByIndex(int(pp.Scope_id)); err == nil {
 				a.Zone = ifi.Name
@@ -300,4 +304,19 @@ func accept4(fd int, network string) (int, net.Addr, error) {
 		return int(r), a, nil
 	}
 	return int(r), &net.TCPAddr{}, nil
+}
+
+// tcpAddrMem is a TCP address with room for its IP: one allocation.
+type tcpAddrMem struct {
+	addr net.TCPAddr
+	ip   [net.IPv6len]byte
+}
+
+var v4InV6Prefix = []byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}
+
+// newTCPAddr returns a TCP address with port and a 16-byte IP to fill in.
+func newTCPAddr(port int) *net.TCPAddr {
+	m := &tcpAddrMem{}
+	m.addr.IP, m.addr.Port = m.ip[:], port
+	return &m.addr
 }
