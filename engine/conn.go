@@ -64,20 +64,24 @@ var stateBounds = [...]stateBound{
 // through here.
 func (c *conn) enter(st connState) {
 	c.state = st
-	c.markIdle(st)
+	var now int64 // read the clock once, for idleSince and the deadline
+	if st == stIdle || stateBounds[st] != boundNone {
+		now = time.Now().UnixNano()
+	}
+	c.markIdleAt(st, now)
 	switch stateBounds[st] {
 	case boundNone:
 		c.setDeadline(time.Time{})
 	case boundKeepAlive:
 		if c.srv.draining.Load() {
-			c.setTimeout(min(c.srv.cfg.KeepAlive, drainIdleGrace))
+			c.setTimeoutFrom(now, min(c.srv.cfg.KeepAlive, drainIdleGrace))
 		} else {
-			c.setTimeout(c.srv.cfg.KeepAlive)
+			c.setTimeoutFrom(now, c.srv.cfg.KeepAlive)
 		}
 	case boundHeader:
-		c.setTimeout(c.srv.cfg.HeaderTimeout)
+		c.setTimeoutFrom(now, c.srv.cfg.HeaderTimeout)
 	case boundBody:
-		c.setTimeout(c.srv.cfg.BodyTimeout)
+		c.setTimeoutFrom(now, c.srv.cfg.BodyTimeout)
 	}
 }
 
@@ -294,7 +298,16 @@ func (c *conn) setTimeout(d time.Duration) {
 		c.deadline.Store(0)
 		return
 	}
-	c.deadline.Store(time.Now().Add(d).UnixNano())
+	c.setTimeoutFrom(time.Now().UnixNano(), d)
+}
+
+// setTimeoutFrom sets the deadline d after now (Unix nanoseconds); d <= 0 clears it.
+func (c *conn) setTimeoutFrom(now int64, d time.Duration) {
+	if d <= 0 {
+		c.deadline.Store(0)
+		return
+	}
+	c.deadline.Store(now + int64(d))
 }
 
 // pause stops reading the socket; resume starts again. Both run on the loop.

@@ -39,8 +39,17 @@ type evictStats struct {
 // with nothing in progress (stIdle with no bytes buffered); other states clear it.
 // It runs on the loop.
 func (c *conn) markIdle(st connState) {
+	var now int64
 	if st == stIdle {
-		c.idleSince.Store(time.Now().UnixNano())
+		now = time.Now().UnixNano()
+	}
+	c.markIdleAt(st, now)
+}
+
+// markIdleAt is markIdle with the clock already read (Unix nanoseconds).
+func (c *conn) markIdleAt(st connState, now int64) {
+	if st == stIdle {
+		c.idleSince.Store(now)
 	} else {
 		c.idleSince.Store(0)
 	}

@@ -225,6 +225,13 @@ func (r *Report) Targets() []Target {
 	}
 	ratio("new connection per request", "close", NetHTTP, "CPU/req ≤ net/http's", 0, true)
 	ratio("keep-alive, wrk -c64", "keepalive", NetHTTP, "≥ 1.5x net/http req/s", 1.5, false)
+	if g, p, ok := pair("keepalive", NetHTTP); ok && g.CPUPerReq > 0 {
+		// Requests/s is the lesser of what the server and the load generator can
+		// do on their one core each: say which one was full, and what the server's
+		// CPU per request alone would allow.
+		out[len(out)-1].Measured += fmt.Sprintf("; server core %.0f%% busy, load core %.0f%% (wrk); by CPU per request %.2fx",
+			busyPct(g.ReqPerSec, g.CPUPerReq), busyPct(g.ReqPerSec, g.LoadCPUPerReq), p.CPUPerReq/g.CPUPerReq)
+	}
 	if g, f, ok := pair("keepalive", FastHTTP); ok {
 		out[len(out)-1].Measured += fmt.Sprintf("; moonshot fasthttp's CPU: %.1f vs %.1f µs/req", g.CPUPerReq, f.CPUPerReq)
 	}
@@ -232,6 +239,9 @@ func (r *Report) Targets() []Target {
 	ratio("h2c", "h2c", NetHTTPH2C, "≥ 4x net/http h2c req/s", 4, false)
 	return out
 }
+
+// busyPct is the share of one core that reqPerSec requests of cpuPerReq µs each take.
+func busyPct(reqPerSec, cpuPerReq float64) float64 { return reqPerSec * cpuPerReq / 1e4 }
 
 // perRequest returns s's system calls per request, and futex plus nanosleep per
 // request; with name, only that call's.

@@ -76,6 +76,10 @@ func TestTargetsAndTables(t *testing.T) {
 			t.Errorf("%s: %+v, want known, met=%v", name, tg, met)
 		}
 	}
+	// Keep-alive says which core was full and the ratio by CPU per request.
+	if ka := got["keep-alive, wrk -c64"]; !strings.Contains(ka.Measured, "% busy, load core ") || !strings.Contains(ka.Measured, "by CPU per request") {
+		t.Errorf("keep-alive target: %q lacks the busy cores and the CPU ratio", ka.Measured)
+	}
 	var md, sum strings.Builder
 	if err := r.WriteMarkdown(&md); err != nil {
 		t.Fatal(err)
