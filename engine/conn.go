@@ -190,6 +190,17 @@ func (c *conn) writeOut(bufs ...[]byte) error {
 	return err
 }
 
+// writeLast writes b, the last output before a quick close: over TCP the kernel
+// sends it with the FIN (gnet's WriteBeforeClose), one segment fewer each way.
+func (c *conn) writeLast(b []byte) error {
+	if len(c.pendingBufs) > 0 {
+		return c.writeOut(b)
+	}
+	c.outTotal += int64(len(b))
+	_, err := c.ctl.WriteBeforeClose(b)
+	return err
+}
+
 // flushPending writes the held responses, if any.
 func (c *conn) flushPending() {
 	if len(c.pendingBufs) > 0 {

@@ -252,6 +252,12 @@ func (c *conn) serviceWrites() gnet.Action {
 		case !ex.closeAfter && !ex.w.closeConn && !c.mustClose && c.state == stHandling &&
 			(ex.next != nil || c.gc.InboundBuffered() > 0) && c.pendingBytes+out.Len() <= holdLimit:
 			c.hold(out)
+		case c.closesQuickly(ex):
+			werr := c.writeLast(out.B)
+			putBuf(out)
+			if werr != nil {
+				return gnet.None
+			}
 		default:
 			werr := c.writeOut(out.B)
 			putBuf(out)
@@ -285,6 +291,18 @@ func (c *conn) settleDirect() gnet.Action {
 	return c.serviceWrites()
 }
 
+// closesQuickly reports whether finishExchange closes the connection as soon as
+// ex's response is out (quickClose): a request read whole with nothing behind it
+// on a connection that closes now. serviceWrites asks before writing the
+// response, so that over TCP the FIN leaves with it.
+func (c *conn) closesQuickly(ex *exchange) bool {
+	if ex.next != nil && !ex.closeAfter && !ex.w.closeConn && !c.mustClose {
+		return false // the request behind it is served next
+	}
+	return (c.dialect.oneRequest() || ex.closeAfter && !ex.w.closeConn) && !c.mustClose &&
+		c.state == stHandling && c.gc.InboundBuffered() == 0
+}
+
 // finishExchange moves the connection on after ex's response is queued.
 func (c *conn) finishExchange(ex *exchange) gnet.Action {
 	c.cur = nil
@@ -302,8 +320,7 @@ func (c *conn) finishExchange(ex *exchange) gnet.Action {
 	// now: close as soon as the response is out (nginx's lingering_close
 	// heuristic). Lingering (shut the write side, drain input) is for a client
 	// that may still be sending.
-	if (c.dialect.oneRequest() || ex.closeAfter && !ex.w.closeConn) && !c.mustClose &&
-		c.state == stHandling && c.gc.InboundBuffered() == 0 {
+	if c.closesQuickly(ex) {
 		return c.quickClose()
 	}
 	// A response that told the client to keep the connection is honoured even

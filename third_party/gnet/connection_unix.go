@@ -163,7 +163,7 @@ func (c *conn) write(data []byte) (n int, err error) {
 
 	var sent int
 loop:
-	if sent, err = netpoll.RawWrite(c.fd, data); err != nil { // gonicorn: raw
+	if sent, err = c.rawWrite(data); err != nil { // gonicorn: raw, MSG_MORE for WriteBeforeClose
 		// A temporary error occurs, append the data to outbound buffer,
 		// writing it back to the remote in the next round for LT mode.
 		if err == unix.EAGAIN {

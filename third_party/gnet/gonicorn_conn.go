@@ -6,6 +6,7 @@
 package gnet
 
 import (
+	"net"
 	"runtime"
 	"sync/atomic"
 
@@ -27,6 +28,12 @@ type ConnControl interface {
 	PauseRead() error
 	// ResumeRead starts reading again after PauseRead.
 	ResumeRead() error
+	// WriteBeforeClose is Write for the last output of a connection the caller
+	// closes (or shuts for writing) right after, on its event loop: over TCP the
+	// kernel keeps the last partial segment (MSG_MORE) and the close sends it
+	// with the FIN, one segment fewer for both ends. What the socket does not
+	// take is queued as with Write, and sent before the close completes.
+	WriteBeforeClose(p []byte) (int, error)
 }
 
 var _ ConnControl = (*conn)(nil)
@@ -46,6 +53,7 @@ type gonicornConn struct {
 	readPaused bool         // PauseRead is in effect (loop only)
 	dupped     bool         // Dup was called: the epoll registration outlives close
 	unpolled   bool         // accepted, not yet in the poller (acceptOne reads first)
+	sendMore   bool         // in WriteBeforeClose: write with MSG_MORE (loop only)
 }
 
 // holdOut gives the event loop the connection's output, waiting out a direct
@@ -103,6 +111,28 @@ func (c *conn) TryWrite(p []byte) (int, bool) {
 		n = 0
 	}
 	return n, true
+}
+
+// WriteBeforeClose implements ConnControl.
+func (c *conn) WriteBeforeClose(p []byte) (int, error) {
+	if c.isDatagram || c.localAddr == nil {
+		return c.Write(p)
+	}
+	if _, tcp := c.localAddr.(*net.TCPAddr); !tcp {
+		return c.Write(p)
+	}
+	c.sendMore = true
+	n, err := c.write(p)
+	c.sendMore = false
+	return n, err
+}
+
+// rawWrite is the loop's write(2) of data, a send with MSG_MORE in WriteBeforeClose.
+func (c *conn) rawWrite(data []byte) (int, error) {
+	if c.sendMore {
+		return netpoll.RawSendMore(c.fd, data)
+	}
+	return netpoll.RawWrite(c.fd, data)
 }
 
 // PauseRead implements ConnControl.

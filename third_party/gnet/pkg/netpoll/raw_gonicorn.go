@@ -44,6 +44,22 @@ func RawWrite(fd int, p []byte) (int, error) {
 	return int(r), nil
 }
 
+// RawSendMore is send(2) with MSG_MORE on a non-blocking TCP socket: the kernel
+// holds a last partial segment until the next send without it, a shutdown or a
+// close, which then carries it (with the FIN).
+func RawSendMore(fd int, p []byte) (int, error) {
+	var ptr unsafe.Pointer
+	if len(p) > 0 {
+		ptr = unsafe.Pointer(&p[0])
+	}
+	r, _, e := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(ptr), uintptr(len(p)),
+		unix.MSG_MORE|unix.MSG_NOSIGNAL, 0, 0)
+	if e != 0 {
+		return -1, e
+	}
+	return int(r), nil
+}
+
 // RawWritev is writev(2) on a non-blocking descriptor.
 func RawWritev(fd int, bs [][]byte) (int, error) {
 	var iov [16]unix.Iovec
