@@ -237,7 +237,7 @@ func (w *response) startStreamLocked() *bytebufferpool.ByteBuffer {
 	w.chunked = w.c.dialect.canChunk(w.req) &&
 		w.declared < 0 && bodyAllowed(w.status) && !w.isHead
 	closeDelimited := !w.chunked && w.declared < 0 && bodyAllowed(w.status) && !w.isHead
-	w.appendHeadLocked(out, -1, closeDelimited, w.buf.B)
+	w.appendHeadLocked(out, -1, closeDelimited, w.buf.B, w.hdr.trailerKeys())
 	if w.buf.Len() > 0 {
 		w.appendFramed(out, w.buf.B)
 		w.buf.Reset()
@@ -424,8 +424,9 @@ func (w *response) SetReadDeadline(t time.Time) error {
 func (w *response) EnableFullDuplex() error { return nil }
 
 // appendHeadLocked appends the status line and header fields. contentLength < 0
-// means none is added; sniff is the body's start, for Content-Type detection.
-func (w *response) appendHeadLocked(out *bytebufferpool.ByteBuffer, contentLength int64, closeDelimited bool, sniff []byte) {
+// means none is added; sniff is the body's start, for Content-Type detection;
+// trailers are the head's trailerKeys, left out of it.
+func (w *response) appendHeadLocked(out *bytebufferpool.ByteBuffer, contentLength int64, closeDelimited bool, sniff []byte, trailers []string) {
 	w.headSent = true
 	h := w.hdr.head
 	minor := 1
@@ -436,7 +437,6 @@ func (w *response) appendHeadLocked(out *bytebufferpool.ByteBuffer, contentLengt
 		w.closeConn = true
 	}
 	out.B = http1.AppendStatusLine(out.B, 1, minor, w.status)
-	trailers := w.hdr.trailerKeys()
 	if len(trailers) == 0 {
 		out.B = http1.AppendHeaders(out.B, h)
 	} else {
@@ -526,7 +526,7 @@ func (w *response) finish() {
 		switch {
 		case len(trailers) > 0 && canChunk && bodyAllowed(w.status) && !w.isHead:
 			w.chunked = true
-			w.appendHeadLocked(out, -1, false, w.buf.B)
+			w.appendHeadLocked(out, -1, false, w.buf.B, trailers)
 			w.appendFramed(out, w.buf.B)
 			w.appendTrailers(out, trailers)
 		default:
@@ -534,7 +534,7 @@ func (w *response) finish() {
 			if bodyAllowed(w.status) && (!w.isHead || w.written > 0) {
 				cl = w.written
 			}
-			w.appendHeadLocked(out, cl, false, w.buf.B)
+			w.appendHeadLocked(out, cl, false, w.buf.B, trailers)
 			out.B = append(out.B, w.buf.B...)
 		}
 		w.buf.Reset()
