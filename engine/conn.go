@@ -469,8 +469,12 @@ func (c *conn) onTraffic() gnet.Action {
 		case stHandling:
 			// The client sent more while its request runs (pipelining): keep it
 			// buffered, but bounded. A handler that wrote its response itself
-			// checks the flag after it wrote (or this sees wroteDirect).
-			c.inputWhileHandling.Store(true)
+			// checks the flag after it wrote (or this sees wroteDirect). Only
+			// bytes count: this also runs right after the dispatch, with the
+			// buffer empty, and a flag set then cost every direct write a wake.
+			if c.gc.InboundBuffered() > 0 {
+				c.inputWhileHandling.Store(true)
+			}
 			if c.cur != nil && c.cur.wroteDirect.Load() {
 				return c.settleDirect() // and parses what came
 			}

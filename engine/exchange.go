@@ -12,6 +12,7 @@ import (
 	"github.com/panjf2000/gnet/v2"
 	"github.com/valyala/bytebufferpool"
 
+	"github.com/gonicorn/gonicorn/internal/reqmem"
 	"github.com/gonicorn/gonicorn/internal/stats"
 	"github.com/gonicorn/gonicorn/pool"
 	"github.com/gonicorn/gonicorn/protocol/http1"
@@ -45,9 +46,11 @@ type exchange struct {
 	// the response bytes that are still to be written.
 	state atomic.Int32
 
-	// ctx is the memory of the context the request runs under (one allocation
-	// for both). An exchange is never reused: a handler may keep its context.
+	// ctx and mem are the memory of the context the request runs under and of
+	// its URL and header values (one allocation for all). An exchange is never
+	// reused: a handler may keep its request or its context.
 	ctx pool.Context
+	mem reqmem.Memory
 }
 
 const (

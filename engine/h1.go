@@ -153,7 +153,7 @@ func (c *conn) wantsH2Upgrade() []byte {
 // newRequest builds the request of the head just parsed for ex, with the pool
 // context it will run under and the connection's peer address.
 func (c *conn) newRequest(ex *exchange, head []byte) (*http.Request, error) {
-	r, err := http1.NewRequest(ex.requestContext(), head, &c.head)
+	r, err := http1.NewRequestIn(ex.requestContext(), head, &c.head, &ex.mem)
 	if err != nil {
 		return nil, err
 	}

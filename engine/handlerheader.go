@@ -107,13 +107,15 @@ func (h *handlerHeader) get() http.Header {
 // copy, and the handler keeps its map for trailers: a writer whose head is framed
 // on another goroutine (h2, on the loop) needs that, since the handler may still
 // hold the map it got before WriteHeader and change it. The HTTP/1 writer frames
-// its head on the handler's goroutine and saves the copy.
+// its head on the handler's goroutine and saves the copy; for a handler that
+// never asked for its header the head stays nil (reading a nil map is reading
+// an empty one), and the writer makes one only if it must store into it.
 func (h *handlerHeader) fix(detach bool) http.Header {
 	h.fixed = true
-	if h.head == nil {
-		h.head = make(http.Header)
-	}
 	if detach {
+		if h.head == nil {
+			h.head = make(http.Header)
+		}
 		h.late = h.head
 		h.head = h.head.Clone()
 	}

@@ -455,8 +455,16 @@ func (w *response) appendHeadLocked(out *bytebufferpool.ByteBuffer, contentLengt
 	}
 	if _, ok := h["Content-Type"]; !ok && bodyAllowed(w.status) && len(sniff) > 0 && h.Get("Content-Encoding") == "" {
 		ct := http.DetectContentType(sniff)
-		w.sniffed[0] = ct
-		h["Content-Type"] = w.sniffed[:]
+		if h == nil && w.c.srv.access != nil {
+			// The access log reads the head's Content-Type; a handler that
+			// never asked for its header has no map yet.
+			h = make(http.Header, 1)
+			w.hdr.head = h
+		}
+		if h != nil {
+			w.sniffed[0] = ct
+			h["Content-Type"] = w.sniffed[:]
+		}
 		out.B = append(out.B, "Content-Type: "...)
 		out.B = append(out.B, ct...)
 		out.B = append(out.B, crlf...)

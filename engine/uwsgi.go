@@ -30,7 +30,7 @@ func (c *conn) readPacket() (bool, gnet.Action) {
 		return false, gnet.None
 	}
 	ex := newExchange(c)
-	r, err := uwsgi.NewRequest(ex.requestContext(), packet)
+	r, err := uwsgi.NewRequestIn(ex.requestContext(), packet, &ex.mem)
 	if err != nil {
 		var perr *uwsgi.Error
 		if !errors.As(err, &perr) {

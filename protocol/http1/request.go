@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/gonicorn/gonicorn/internal/header"
+	"github.com/gonicorn/gonicorn/internal/reqmem"
 )
 
 // NewRequest maps a parsed head to the *http.Request net/http's server would have built
@@ -16,6 +17,12 @@ import (
 // buffer afterwards. The request has no Body and no RemoteAddr: the engine sets both.
 // A request target that is not a valid URL is returned as url.ParseRequestURI's error.
 func NewRequest(ctx context.Context, head []byte, req *Request) (*http.Request, error) {
+	return NewRequestIn(ctx, head, req, new(reqmem.Memory))
+}
+
+// NewRequestIn is NewRequest building the request's URL and header values in mem,
+// which then belongs to the request.
+func NewRequestIn(ctx context.Context, head []byte, req *Request, mem *reqmem.Memory) (*http.Request, error) {
 	all := string(head)
 	sub := func(b []byte) string {
 		if len(b) == 0 {
@@ -52,12 +59,12 @@ func NewRequest(ctx context.Context, head []byte, req *Request) (*http.Request, 
 	default:
 		tmpl.Proto = "HTTP/" + strconv.Itoa(req.ProtoMajor) + "." + strconv.Itoa(req.ProtoMinor)
 	}
-	var err error
 	if method == http.MethodConnect && len(target) > 0 && target[0] != '/' {
-		tmpl.URL = &url.URL{Host: target}
-	} else if tmpl.URL, err = url.ParseRequestURI(target); err != nil {
+		mem.URL = url.URL{Host: target}
+	} else if err := reqmem.ParseTarget(&mem.URL, target); err != nil {
 		return nil, err
 	}
+	tmpl.URL = &mem.URL
 	if tmpl.Host == "" && tmpl.URL.Host != "" {
 		tmpl.Host = tmpl.URL.Host
 	}
@@ -70,7 +77,7 @@ func NewRequest(ctx context.Context, head []byte, req *Request) (*http.Request, 
 	}
 	// One backing array for every header's value list; a repeated header outgrows
 	// its one-element slot and appends into a slice of its own.
-	vals := make([]string, len(req.Fields))
+	vals := mem.HeaderValues(len(req.Fields))
 	for i, f := range req.Fields {
 		name := canonicalName(f.Name, sub)
 		vals[i] = sub(f.Value)

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gonicorn/gonicorn/internal/header"
+	"github.com/gonicorn/gonicorn/internal/reqmem"
 )
 
 // The NewRequest errors are values: their reasons need no formatting.
@@ -116,6 +117,12 @@ func (a *arena) str(v []byte) string {
 // running under ctx. The request has no Body: the engine sets it. Nothing in the
 // request aliases the packet's buffer. Bad variables are reported as *Error.
 func NewRequest(ctx context.Context, p *Packet) (*http.Request, error) {
+	return NewRequestIn(ctx, p, new(reqmem.Memory))
+}
+
+// NewRequestIn is NewRequest building the request's URL and header values in mem,
+// which then belongs to the request.
+func NewRequestIn(ctx context.Context, p *Packet, mem *reqmem.Memory) (*http.Request, error) {
 	var c cgiVars
 	if err := c.collect(p); err != nil {
 		return nil, err
@@ -151,7 +158,7 @@ func NewRequest(ctx context.Context, p *Packet) (*http.Request, error) {
 		r.TLS = &tls.ConnectionState{}
 	}
 
-	if err := c.setTarget(r, &a); err != nil {
+	if err := c.setTarget(r, &a, &mem.URL); err != nil {
 		return nil, err
 	}
 	r.Proto, r.ProtoMajor, r.ProtoMinor = protocol(c.serverProtocol)
@@ -164,7 +171,7 @@ func NewRequest(ctx context.Context, p *Packet) (*http.Request, error) {
 
 	// One backing array for every header's value list; a repeated header outgrows
 	// its one-element slot and appends into a slice of its own.
-	values := make([]string, 0, c.headers+2)
+	values := mem.HeaderValues(c.headers + 2)[:0]
 	if len(c.contentType) > 0 {
 		values = append(values, a.str(c.contentType))
 		r.Header["Content-Type"] = values[len(values)-1:]
@@ -207,11 +214,11 @@ func NewRequest(ctx context.Context, p *Packet) (*http.Request, error) {
 
 // setTarget sets RequestURI and URL from REQUEST_URI, or rebuilds them from
 // SCRIPT_NAME, PATH_INFO and QUERY_STRING.
-func (c *cgiVars) setTarget(r *http.Request, a *arena) error {
+// The URL is parsed into u.
+func (c *cgiVars) setTarget(r *http.Request, a *arena, u *url.URL) error {
 	if c.hasRequestURI {
 		r.RequestURI = a.str(c.requestURI)
-		u, err := url.ParseRequestURI(r.RequestURI)
-		if err != nil {
+		if err := reqmem.ParseTarget(u, r.RequestURI); err != nil {
 			return errBadRequestURI
 		}
 		r.URL = u
@@ -227,8 +234,7 @@ func (c *cgiVars) setTarget(r *http.Request, a *arena) error {
 	if len(c.queryString) > 0 {
 		target += "?" + string(c.queryString)
 	}
-	u, err := url.ParseRequestURI(target)
-	if err != nil {
+	if err := reqmem.ParseTarget(u, target); err != nil {
 		return errBadPath
 	}
 	r.RequestURI, r.URL = target, u
