@@ -66,7 +66,7 @@ func (c *conn) enter(st connState) {
 	c.state = st
 	var now int64 // read the clock once, for idleSince and the deadline
 	if st == stIdle || stateBounds[st] != boundNone {
-		now = time.Now().UnixNano()
+		now = monoNow()
 	}
 	c.markIdleAt(st, now)
 	switch stateBounds[st] {
@@ -117,8 +117,8 @@ type conn struct {
 	proxy proxyWait // a PROXY protocol header still to come (proxy.go)
 
 	state     connState
-	deadline  atomicInt64 // unix nanos; 0: none. Set on the loop, read by the clock.
-	idleSince atomicInt64 // unix nanos since it waits on its client with nothing in progress; 0: busy (evict.go)
+	deadline  atomicInt64 // monoNow terms; 0: none. Set on the loop, read by the clock.
+	idleSince atomicInt64 // monoNow when it waits on its client with nothing in progress; 0: busy (evict.go)
 	paused    bool        // read interest is off
 	mustClose bool        // the connection cannot carry another request (a broken body)
 	ackWait   bool        // write side shut: closes once the peer acknowledged the output (closeWhenAcked)
@@ -144,8 +144,8 @@ type conn struct {
 
 	pendingBufs  []*bytebufferpool.ByteBuffer
 	pendingBytes int
-	heldAt       atomicInt64 // unix nanos when the oldest held response was held; 0: none
-	readySince   atomicInt64 // unix nanos since a finished response waits for the loop; 0: none
+	heldAt       atomicInt64 // monoNow when the oldest held response was held; 0: none
+	readySince   atomicInt64 // monoNow since a finished response waits for the loop; 0: none
 	// inputWhileHandling: the client sent bytes while its request ran (set on
 	// the loop, read by a handler that wrote its response itself).
 	inputWhileHandling atomic.Bool
@@ -158,7 +158,7 @@ type conn struct {
 // hold keeps a finished response to be written with the next one.
 func (c *conn) hold(b *bytebufferpool.ByteBuffer) {
 	if len(c.pendingBufs) == 0 {
-		c.heldAt.Store(time.Now().UnixNano())
+		c.heldAt.Store(monoNow())
 	}
 	c.pendingBufs = append(c.pendingBufs, b)
 	c.pendingBytes += b.Len()
@@ -301,7 +301,7 @@ func (c *conn) setDeadline(t time.Time) {
 		c.deadline.Store(0)
 		return
 	}
-	c.deadline.Store(t.UnixNano())
+	c.deadline.Store(monoOf(t))
 }
 
 func (c *conn) setTimeout(d time.Duration) {
@@ -309,10 +309,10 @@ func (c *conn) setTimeout(d time.Duration) {
 		c.deadline.Store(0)
 		return
 	}
-	c.setTimeoutFrom(time.Now().UnixNano(), d)
+	c.setTimeoutFrom(monoNow(), d)
 }
 
-// setTimeoutFrom sets the deadline d after now (Unix nanoseconds); d <= 0 clears it.
+// setTimeoutFrom sets the deadline d after now (monoNow's terms); d <= 0 clears it.
 func (c *conn) setTimeoutFrom(now int64, d time.Duration) {
 	if d <= 0 {
 		c.deadline.Store(0)
@@ -501,7 +501,7 @@ func (c *conn) onTraffic() gnet.Action {
 func (c *conn) expireIfDue() gnet.Action {
 	d := c.deadline.Load()
 	now := time.Now()
-	if d == 0 || d > now.UnixNano() {
+	if d == 0 || d > monoOf(now) {
 		return gnet.None
 	}
 	c.deadline.Store(0)
@@ -573,7 +573,7 @@ func (c *conn) startDrain() gnet.Action {
 		// right now, and closing would turn it into a failure the client cannot
 		// tell from a crash. Serve one that comes within a moment (its response
 		// says Connection: close); close the connection when the moment passes.
-		d := time.Now().Add(drainIdleGrace).UnixNano()
+		d := monoNow() + int64(drainIdleGrace)
 		if cur := c.deadline.Load(); cur == 0 || cur > d {
 			c.deadline.Store(d)
 		}

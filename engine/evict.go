@@ -32,7 +32,7 @@ const capWarnEvery = 10 * time.Second
 type evictStats struct {
 	keepAlive atomic.Int64 // idle keep-alive connections closed
 	silent    atomic.Int64 // connections that never sent a byte closed
-	lastWarn  atomic.Int64 // unix nanos of the last warning
+	lastWarn  atomic.Int64 // monoNow of the last warning
 }
 
 // markIdle records, for the clock, since when the connection waits on its client
@@ -41,12 +41,12 @@ type evictStats struct {
 func (c *conn) markIdle(st connState) {
 	var now int64
 	if st == stIdle {
-		now = time.Now().UnixNano()
+		now = monoNow()
 	}
 	c.markIdleAt(st, now)
 }
 
-// markIdleAt is markIdle with the clock already read (Unix nanoseconds).
+// markIdleAt is markIdle with the clock already read (monoNow).
 func (c *conn) markIdleAt(st connState, now int64) {
 	if st == stIdle {
 		c.idleSince.Store(now)

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"sync/atomic"
-	"time"
 
 	"github.com/panjf2000/gnet/v2"
 	"golang.org/x/sys/unix"
@@ -213,7 +212,7 @@ func (c *conn) startH2(up *h2Upgrade) {
 	c.dialect = dialectH2
 	c.h2 = newH2Conn(c, up)
 	if len(c.h2.streams) == 0 {
-		c.idleSince.Store(time.Now().UnixNano()) // no stream yet: idle (evict.go)
+		c.idleSince.Store(monoNow()) // no stream yet: idle (evict.go)
 	}
 }
 

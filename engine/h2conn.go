@@ -355,7 +355,7 @@ func (h *h2Conn) maybeFinish(s *h2Stream) {
 	h.pc.ReleaseStream(s.id)
 	if len(h.streams) == 0 {
 		h.lastIdle = time.Now()
-		h.c.idleSince.Store(h.lastIdle.UnixNano()) // an idle keep-alive connection (evict.go)
+		h.c.idleSince.Store(monoOf(h.lastIdle)) // an idle keep-alive connection (evict.go)
 		h.arm(h.lastIdle.Add(h.idleTimeout()))
 	}
 }

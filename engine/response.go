@@ -569,7 +569,7 @@ func (w *response) finish() {
 		}
 	} else {
 		// Bounded all the same: the clock writes it if the next takes long.
-		w.c.readySince.CompareAndSwap(0, time.Now().UnixNano())
+		w.c.readySince.CompareAndSwap(0, monoNow())
 	}
 	w.mu.Unlock()
 	w.ex.logAccess(status, n, w.hdr.head)
@@ -602,7 +602,7 @@ func (w *response) writeDirect(out *bytebufferpool.ByteBuffer) bool {
 		// the connection again by itself.
 		_ = c.gc.Wake(onFinalWake)
 	} else {
-		c.readySince.CompareAndSwap(0, time.Now().UnixNano())
+		c.readySince.CompareAndSwap(0, monoNow())
 	}
 	return true
 }

@@ -49,7 +49,7 @@ type Server struct {
 	nconns   atomic.Int64
 	inflight atomic.Int64
 	served   atomic.Uint64
-	lastTurn atomic.Int64 // unix nanos when every loop last answered the clock
+	lastTurn atomic.Int64 // monoNow when every loop last answered the clock
 
 	maxConns int64 // open connections allowed: --worker-connections, below RLIMIT_NOFILE
 	inline   bool  // no P beside the loops: a loop yields to the handler it readied (loopHandler.OnTraffic)
@@ -254,7 +254,7 @@ func (s *Server) clock() {
 			return
 		case now := <-t.C:
 			s.date.refresh(now)
-			nowNano := now.UnixNano()
+			nowNano := monoOf(now)
 			s.conns.each(func(c *conn) bool {
 				if d := c.deadline.Load(); d != 0 && d <= nowNano {
 					_ = c.gc.Wake(onExpireWake)
@@ -287,7 +287,7 @@ func (s *Server) probeLoops(now int64, pending *atomic.Int64) {
 	for _, el := range loops {
 		err := el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
 			if pending.Add(-1) == 0 {
-				s.lastTurn.Store(time.Now().UnixNano())
+				s.lastTurn.Store(monoNow())
 			}
 			return nil
 		}))
@@ -315,7 +315,7 @@ func (s *Server) loops() []gnet.EventLoop {
 // turn, and not every pool slot is held by a handler past its deadline.
 func (s *Server) Healthy() bool {
 	last := s.lastTurn.Load()
-	if last != 0 && time.Since(time.Unix(0, last)) > 5*time.Second {
+	if last != 0 && monoNow()-last > int64(5*time.Second) {
 		return false
 	}
 	return s.pool.Healthy()
