@@ -65,7 +65,7 @@ var stateBounds = [...]stateBound{
 func (c *conn) enter(st connState) {
 	c.state = st
 	var now int64 // read the clock once, for idleSince and the deadline
-	if st == stIdle || stateBounds[st] != boundNone {
+	if b := stateBounds[st]; st == stIdle || b != boundNone && b != boundKeep {
 		now = monoNow()
 	}
 	c.markIdleAt(st, now)
@@ -374,14 +374,15 @@ func (h *loopHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	}
 	c := newConn(h.s, lf, gc)
 	gc.SetContext(c)
-	c.markIdle(stIdle) // accepted, nothing sent yet
+	now := monoNow()
+	c.markIdleAt(stIdle, now) // accepted, nothing sent yet
 	h.s.admitted()
 	h.s.conns.add(c)
 	h.s.stats.ConnOpened(c.protocol())
 	if c.proxy == proxyRequired || c.proxy == proxyOptional {
-		c.setTimeout(h.s.cfg.HeaderTimeout) // the PROXY header is part of the head
+		c.setTimeoutFrom(now, h.s.cfg.HeaderTimeout) // the PROXY header is part of the head
 	} else {
-		c.setTimeout(h.s.cfg.KeepAlive + h.s.cfg.HeaderTimeout)
+		c.setTimeoutFrom(now, h.s.cfg.KeepAlive+h.s.cfg.HeaderTimeout)
 	}
 	return nil, gnet.None
 }

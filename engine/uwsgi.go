@@ -13,9 +13,6 @@ import (
 // readPacket parses a uWSGI packet (nginx uwsgi_pass) from the inbound buffer. A
 // bad packet is logged and the connection closed: uWSGI has no error answer.
 func (c *conn) readPacket() (bool, gnet.Action) {
-	if c.state == stIdle {
-		c.enter(stHead)
-	}
 	buf, _ := c.gc.Peek(-1)
 	// The variables are needed only until NewRequest has copied what it maps:
 	// a pooled Packet, none kept per connection (nginx sends one request each).
@@ -27,8 +24,13 @@ func (c *conn) readPacket() (bool, gnet.Action) {
 		return false, gnet.Close
 	}
 	if n == 0 {
+		if c.state == stIdle {
+			c.enter(stHead) // the rest is awaited under --header-timeout
+		}
 		return false, gnet.None
 	}
+	// A packet read whole goes from idle straight to its body or handler (nginx
+	// sends it with the connection): no header deadline to arm and clear.
 	ex := newExchange(c)
 	r, err := uwsgi.NewRequestIn(ex.requestContext(), packet, &ex.mem)
 	if err != nil {
