@@ -71,7 +71,13 @@ func (s *Server) evictIdle(now int64) {
 	}
 	var cands []evictCandidate
 	s.conns.each(func(c *conn) bool {
-		if t := c.idleSince.Load(); t != 0 {
+		t := c.idleSince.Load()
+		if t == 0 {
+			// A response its handler wrote to the socket itself leaves the
+			// connection idle once the loop settles it (evict does that first).
+			t = c.readySince.Load()
+		}
+		if t != 0 {
 			cands = append(cands, evictCandidate{c, t})
 		}
 		return true
@@ -150,6 +156,13 @@ func (s *Server) backlogWaiting() int {
 // evict closes the connection if it still waits on its client with nothing in
 // progress. It runs on the loop.
 func (c *conn) evict() gnet.Action {
+	if c.state == stHandling && c.cur != nil && c.cur.wroteDirect.Load() {
+		// Its response went out from the handler's goroutine: the connection
+		// waits on its client, once the loop has moved it on.
+		if c.settleDirect() == gnet.Close {
+			return gnet.Close
+		}
+	}
 	if c.idleSince.Load() == 0 || c.gc.InboundBuffered() > 0 || c.gc.OutboundBuffered() > 0 {
 		return gnet.None
 	}
