@@ -101,9 +101,12 @@ func TestPanicGives500AndServerServesOn(t *testing.T) {
 	waitUntil(t, 5*time.Second, func() bool { return strings.Contains(ts.logs.String(), "goroutine") }, "panic stack in the log")
 }
 
+// With no queue (--max-queued-streams 0) a request that finds every slot busy
+// gets 503 at once; with one, it waits its turn (queue_test.go).
 func TestFullPoolAnswers503WithoutBlockingTheLoop(t *testing.T) {
 	cfg := testConfig()
 	cfg.Threads = 2
+	cfg.MaxQueuedStreams = 0
 	release := make(chan struct{})
 	var started sync.WaitGroup
 	started.Add(2)

@@ -410,6 +410,11 @@ func (h *loopHandler) OnClose(gc gnet.Conn, err error) gnet.Action {
 		} else if !hijacked {
 			c.cur.connGone()
 		}
+		if h.s.pool.Queued() > 0 {
+			// The request may still wait for a handler slot: it never runs
+			// (after connGone, so Dropped knows no one is there to answer).
+			h.s.pool.DropQueued(c)
+		}
 	}
 	c.body.release()
 	c.releasePending()

@@ -99,7 +99,11 @@ func (ex *exchange) setTrailers(fields []http1.OwnedField) {
 	}
 }
 
-// dispatch hands ex to the pool. It runs on the loop.
+// dispatch hands ex to the pool. It runs on the loop. When every handler slot
+// is busy the request waits its turn in the pool's fair queue, behind the
+// earlier requests of its connection (a pipelined chain is one Job), with the
+// connections taking turns; it runs when a slot frees, or Dropped answers it
+// 503 once it waited past the queue wait. Only a full queue is answered at once.
 func (c *conn) dispatch(ex *exchange) gnet.Action {
 	if c.state != stBodyStream {
 		c.enter(stHandling)
@@ -108,10 +112,10 @@ func (c *conn) dispatch(ex *exchange) gnet.Action {
 		c.inputWhileHandling.Store(false)
 	}
 	c.srv.beginRequest()
-	h, err := c.srv.pool.Submit(c.lctx, ex)
-	if err != nil {
+	if err := c.srv.pool.Enqueue(c.lctx, ex, c); err != nil {
 		c.srv.endRequest()
-		c.srv.log.Warn().Err(err).Str("request", ex.String()).Msg("no handler slot free: 503")
+		c.srv.log.Warn().Err(err).Str("request", ex.String()).
+			Msg("no handler slot free and the queue is full (--max-queued-streams): 503")
 		ex.state.Store(exFailed)
 		c.cur = nil
 		c.body.release()
@@ -120,7 +124,6 @@ func (c *conn) dispatch(ex *exchange) gnet.Action {
 		c.refuse(http.StatusServiceUnavailable)
 		return gnet.None
 	}
-	ex.setHandle(h)
 	return gnet.None
 }
 
@@ -140,14 +143,24 @@ func (ex *exchange) Next() pool.Job {
 
 // Run serves the request on a pool goroutine.
 func (ex *exchange) Run(ctx context.Context) {
-	if ex.state.Load() != exActive {
-		return // a chained request whose connection is gone
-	}
 	if ex.chained {
-		ex.setHandle(pool.HandleOf(ctx))
+		if ex.state.Load() != exActive {
+			return // a chained request whose connection is gone: never counted in flight
+		}
 		ex.c.srv.beginRequest()
 	}
 	defer ex.c.srv.endRequest()
+	// The handle before the state: connGone moves the state first, then
+	// cancels the handle it finds.
+	ex.setHandle(pool.HandleOf(ctx))
+	if ex.state.Load() != exActive {
+		// The connection went away before the handler could start.
+		if b := ex.bodyBuf; b != nil {
+			ex.bodyBuf = nil
+			putBuf(b)
+		}
+		return
+	}
 	r := ex.req
 	if r.Context() != ctx {
 		// Built elsewhere (uWSGI) without the pool's context.
@@ -164,6 +177,29 @@ func (ex *exchange) Run(ctx context.Context) {
 		ex.bodyBuf = nil
 		putBuf(b)
 	}
+}
+
+// Dropped runs when the request waited in the pool's queue longer than the
+// queue wait (on the clock's goroutine), or when its connection closed first
+// (on the loop, from OnClose). A waiting client gets 503 with Retry-After and
+// Connection: close, written by the loop (abandon wakes it); the requests
+// pipelined behind it get none, as after any response that closes. The
+// handler never runs.
+func (ex *exchange) Dropped() {
+	defer ex.c.srv.endRequest()
+	if b := ex.bodyBuf; b != nil {
+		// No handler will read the buffered body.
+		ex.bodyBuf = nil
+		putBuf(b)
+	}
+	if ex.state.Load() != exActive {
+		ex.c.srv.log.Debug().Str("request", ex.String()).
+			Msg("client went away while its request waited for a handler slot")
+		return
+	}
+	ex.c.srv.log.Warn().Str("request", ex.String()).
+		Msg("request waited too long for a handler slot: 503")
+	ex.w.abandon(http.StatusServiceUnavailable, exFailed)
 }
 
 // Context returns the context the request was built with, for the pool to run

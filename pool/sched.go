@@ -15,10 +15,11 @@ import (
 // goroutines that cost memory, not capacity; their number is bounded by MaxParked,
 // past which a waiting handler keeps its slot (the old behaviour).
 //
-// Jobs that find every slot busy either fail at once (Submit: an HTTP/1 request,
-// answered 503 by the engine) or wait their turn in a bounded fair queue (Enqueue:
-// an h2 stream): one FIFO per source (a connection), served round-robin across
-// sources, so one connection's 10,000 streams do not delay another's one.
+// Jobs that find every slot busy either fail at once (Submit) or wait their turn
+// in a bounded fair queue (Enqueue: the engine's HTTP/1.1 and uWSGI requests and
+// h2 streams): one FIFO per source (a connection), served round-robin across
+// sources, so one connection's 10,000 streams do not delay another's one. A
+// queued Chain runs whole when its turn comes, like a submitted one.
 
 // Dropper is a Job that wants to know it was dropped from the queue without
 // running (it waited longer than the queue allows, or its source went away).
