@@ -72,8 +72,10 @@ type Config struct {
 	// MinRateGrace is how long a transfer runs before the minimum rates apply
 	// (--min-rate-grace). Default 5s.
 	MinRateGrace time.Duration
-	// MaxQueuedStreams bounds the h2 streams of a worker waiting for a handler slot
-	// (--max-queued-streams); more are refused with 503. Default 16384.
+	// MaxQueuedStreams bounds the requests of a worker (HTTP/1.1, uWSGI and h2
+	// streams) waiting their turn for a handler slot, each for at most Timeout
+	// (a minute when Timeout is 0) (--max-queued-streams); more are refused with
+	// 503 at once, and 0 turns the queue off. Default 16384.
 	MaxQueuedStreams int
 
 	// MaxRequests recycles a worker after this many requests (--max-requests).

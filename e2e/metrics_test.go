@@ -350,11 +350,12 @@ func TestStatsdFromTheBinary(t *testing.T) {
 }
 
 // TestMetricsCountTimeoutsAndPoolRejections: a handler past --timeout is a 503
-// (or a cut once its response started) and a full pool a 503 at once; each is
-// counted where the metrics say, exactly once.
+// (or a cut once its response started) and a full pool with no queue
+// (--max-queued-streams 0) a 503 at once; each is counted where the metrics
+// say, exactly once.
 func TestMetricsCountTimeoutsAndPoolRejections(t *testing.T) {
 	maddr := testutil.FreeAddr(t)
-	h := startHerd(t, nil, "-w", "1", "-t", "3", "--threads", "1", "--metrics-bind", maddr)
+	h := startHerd(t, nil, "-w", "1", "-t", "3", "--threads", "1", "--max-queued-streams", "0", "--metrics-bind", maddr)
 	h.waitReady(1, 30*time.Second)
 	c := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	get := func(path string) (int, error) {

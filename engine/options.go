@@ -47,8 +47,9 @@ type Options struct {
 	// MinRateGrace is how long a transfer runs before the minimum rates apply.
 	// Default 5s.
 	MinRateGrace time.Duration
-	// MaxQueuedStreams bounds the h2 streams waiting for a handler slot, over all
-	// connections; more get 503. Default 16384.
+	// MaxQueuedStreams bounds the requests (HTTP/1.1, uWSGI and h2 streams)
+	// waiting for a handler slot, over all connections; more get 503 at once.
+	// 0 = no queue. Default 16384.
 	MaxQueuedStreams int
 
 	// LimitRequestLine caps the request line; 0 means 8190. Default 4094.

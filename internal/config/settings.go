@@ -269,7 +269,7 @@ var settings = []*setting{
 		help: "open client connections per worker, kept below RLIMIT_NOFILE"},
 		func(c *Config) *int { return &c.WorkerConnections }, 1, noLimit),
 	intSetting(setting{flag: "max-queued-streams", names: []string{"max_queued_streams"}, metavar: "INT", section: sectionWorkers,
-		help: "h2 streams per worker waiting their turn for a handler slot; more get 503"},
+		help: "requests (HTTP/1.1, uWSGI, h2 streams) per worker waiting their turn for a busy handler slot, each at most --timeout; more get 503 at once; 0 = no queue"},
 		func(c *Config) *int { return &c.MaxQueuedStreams }, 0, noLimit),
 	intSetting(setting{flag: "event-loops", names: []string{"event_loops"}, metavar: "INT", section: sectionWorkers,
 		help: "event loops per worker; 0 = one per usable CPU"},
