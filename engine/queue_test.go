@@ -159,33 +159,17 @@ func TestUWSGIBurstWaitsForTheSlotInsteadOf503(t *testing.T) {
 	h := newSlotHolder(t)
 	cfg := oneSlotConfig()
 	srv, addr := serveOn(t, cfg, h, "uwsgi")
-	packet := func(path, query string) []byte {
-		pkt, err := uwsgi.AppendPacket(nil, "REQUEST_METHOD", "GET", "REQUEST_URI", path+"?"+query,
-			"PATH_INFO", path, "QUERY_STRING", query, "SERVER_PROTOCOL", "HTTP/1.1",
-			"REMOTE_ADDR", "127.0.0.1", "REMOTE_PORT", "5555", "SERVER_NAME", "t", "SERVER_PORT", "80", "HTTP_HOST", "t")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return pkt
-	}
 	dial := func(pkt []byte) *bufio.Reader {
-		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-		if _, err := c.Write(pkt); err != nil {
-			t.Fatal(err)
-		}
-		return bufio.NewReader(c)
+		_, br := sendUWSGI(t, addr, pkt)
+		return br
 	}
-	holderBR := dial(packet("/block", ""))
+	packet := uwsgiGET
+	holderBR := dial(packet(t, "/block", ""))
 	h.waitStarted(t)
 	const n = 8
 	readers := make([]*bufio.Reader, n)
 	for i := range readers {
-		readers[i] = dial(packet("/ok", "id="+strconv.Itoa(i)))
+		readers[i] = dial(packet(t, "/ok", "id="+strconv.Itoa(i)))
 	}
 	waitUntil(t, 10*time.Second, func() bool { return srv.pool.Queued() == n }, "the uwsgi burst to queue")
 	h.unblock()
@@ -330,4 +314,77 @@ func TestH1PipelinedRequestsBehindAQueuedOneAllRun(t *testing.T) {
 		t.Fatalf("after the burst: %d %q", resp.StatusCode, body)
 	}
 	checkSlotsSettle(t, ts, h)
+}
+
+// uwsgiGET is the packet nginx's uwsgi_pass sends for GET path?query.
+func uwsgiGET(t *testing.T, path, query string) []byte {
+	t.Helper()
+	pkt, err := uwsgi.AppendPacket(nil, "REQUEST_METHOD", "GET", "REQUEST_URI", path+"?"+query,
+		"PATH_INFO", path, "QUERY_STRING", query, "SERVER_PROTOCOL", "HTTP/1.1",
+		"REMOTE_ADDR", "127.0.0.1", "REMOTE_PORT", "5555", "SERVER_NAME", "t", "SERVER_PORT", "80", "HTTP_HOST", "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pkt
+}
+
+// sendUWSGI dials addr (10 s overall deadline) and sends pkt.
+func sendUWSGI(t *testing.T, addr string, pkt []byte) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.Write(pkt); err != nil {
+		t.Fatal(err)
+	}
+	return c, bufio.NewReader(c)
+}
+
+// uWSGI requests leave the queue the same ways: nginx closing the upstream
+// connection (the client went away) drops the request unrun, and one that
+// waits past the queue wait gets 503 with Retry-After, after which the
+// connection closes.
+func TestUWSGIQueuedRequestDroppedOnCloseOr503PastTheWait(t *testing.T) {
+	h := newSlotHolder(t)
+	cfg := oneSlotConfig()
+	cfg.Timeout = 300 * time.Millisecond
+	srv, addr := serveOn(t, cfg, h, "uwsgi")
+	_, holderBR := sendUWSGI(t, addr, uwsgiGET(t, "/block", ""))
+	h.waitStarted(t)
+	gone, _ := sendUWSGI(t, addr, uwsgiGET(t, "/ok", "id=gone"))
+	waitUntil(t, 10*time.Second, func() bool { return srv.pool.Queued() == 1 }, "the first request to queue")
+	gone.Close()
+	waitUntil(t, 10*time.Second, func() bool { return srv.pool.Queued() == 0 }, "the closed connection's request to leave the queue")
+	start := time.Now()
+	c, br := sendUWSGI(t, addr, uwsgiGET(t, "/ok", "id=late"))
+	resp, _ := readResponse(t, br, "GET")
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("queued past the wait: %d %v", resp.StatusCode, resp.Header)
+	}
+	if waited := time.Since(start); waited < cfg.Timeout || waited > 5*time.Second {
+		t.Fatalf("503 after %v, want soon after the %v queue wait", waited, cfg.Timeout)
+	}
+	expectClosed(t, c, br)
+	if resp, _ := readResponse(t, holderBR, "GET"); resp.StatusCode != 503 {
+		t.Fatalf("holder past --timeout: %d", resp.StatusCode)
+	}
+	h.unblock()
+	waitUntil(t, 10*time.Second, func() bool {
+		return srv.pool.Running() == 0 && srv.pool.Queued() == 0 && srv.InFlight() == 0
+	}, "handlers, queue and in-flight count back to zero")
+	if n := h.runs("/ok?id=gone") + h.runs("/ok?id=late"); n != 0 {
+		t.Fatalf("a dropped request's handler ran (%d)", n)
+	}
+	if s := cfg.Stats.Snapshot(0); s.PoolRejected() != 0 || s.Status(503) != 2 {
+		t.Fatalf("pool rejections %d (want 0), 503s %d (want 2: the holder's and the queued one's)",
+			s.PoolRejected(), s.Status(503))
+	}
+	// The slot is back: the next request runs at once.
+	_, br = sendUWSGI(t, addr, uwsgiGET(t, "/ok", "id=after"))
+	if resp, body := readResponse(t, br, "GET"); resp.StatusCode != 200 || body != "ok id=after" {
+		t.Fatalf("after the queue emptied: %d %q", resp.StatusCode, body)
+	}
 }
