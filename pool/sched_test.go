@@ -190,3 +190,67 @@ func TestQueueBoundAndExpiry(t *testing.T) {
 	close(release)
 	waitFor(t, func() bool { return p.Running() == 0 && p.Queued() == 0 }, "the pool to empty")
 }
+
+// A Chain that waited in the queue runs whole when its turn comes, on the slot
+// it was given, each Job with a Handle of its own, before the next source's Job.
+func TestQueuedChainRunsWholeOnItsTurn(t *testing.T) {
+	p, _ := New(1, time.Minute, zerolog.Nop())
+	defer p.Close()
+	release := make(chan struct{})
+	if err := p.Enqueue(context.Background(), newJob(func(context.Context) { <-release }), "holder"); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var order []string
+	var handles []*Handle
+	step := func(name string) *testJob {
+		return newJob(func(ctx context.Context) {
+			mu.Lock()
+			order = append(order, name)
+			handles = append(handles, HandleOf(ctx))
+			mu.Unlock()
+		})
+	}
+	third := step("a3")
+	head := &chainJob{step("a1"), &chainJob{step("a2"), third}}
+	other := step("b1")
+	if err := p.Enqueue(context.Background(), head, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Enqueue(context.Background(), other, "b"); err != nil {
+		t.Fatal(err)
+	}
+	if p.Queued() != 2 {
+		t.Fatalf("queued %d, want the chain and the other source's job", p.Queued())
+	}
+	close(release)
+	<-third.done
+	<-other.done
+	waitFor(t, func() bool { return p.Running() == 0 && p.Queued() == 0 }, "the pool to empty")
+	mu.Lock()
+	got, gotHandles := append([]string(nil), order...), append([]*Handle(nil), handles...)
+	mu.Unlock()
+	if want := []string{"a1", "a2", "a3", "b1"}; len(got) != 4 || got[0] != want[0] || got[1] != want[1] ||
+		got[2] != want[2] || got[3] != want[3] {
+		t.Fatalf("order %v, want %v (one slot: the chain holds it to its end)", got, want)
+	}
+	for i, h := range gotHandles {
+		if h == nil {
+			t.Fatalf("job %s ran without a Handle", got[i])
+		}
+	}
+	// The slot is free again: exactly one.
+	block := make(chan struct{})
+	if err := p.Enqueue(context.Background(), newJob(func(context.Context) { <-block }), "c"); err != nil {
+		t.Fatal(err)
+	}
+	last := step("c2")
+	if err := p.Enqueue(context.Background(), last, "d"); err != nil {
+		t.Fatal(err)
+	}
+	if p.Queued() != 1 {
+		t.Fatalf("queued %d behind one busy slot, want 1", p.Queued())
+	}
+	close(block)
+	<-last.done
+}
