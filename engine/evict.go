@@ -55,6 +55,17 @@ func (c *conn) markIdleAt(st connState, now int64) {
 	}
 }
 
+// idleFrom backdates the idle mark of a connection that is idle now to r (monoNow),
+// when its last response was finished then and only settled since.
+func (c *conn) idleFrom(r int64) {
+	if c.state != stIdle {
+		return
+	}
+	if t := c.idleSince.Load(); t == 0 || t > r {
+		c.idleSince.Store(r)
+	}
+}
+
 // evictCandidate is one connection the clock may close to make room.
 type evictCandidate struct {
 	c     *conn

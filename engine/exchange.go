@@ -270,7 +270,12 @@ const holdLimit = 64 << 10
 // the next request, or whose next pipelined request runs, is held and goes out
 // with what follows: one write for a pipelined burst. It runs on the loop.
 func (c *conn) serviceWrites() gnet.Action {
-	c.readySince.Store(0)
+	if r := c.readySince.Swap(0); r != 0 {
+		// A response finished at r and waited for the loop (its handler wrote
+		// it itself, or it was held): if the connection is idle now, it has
+		// been since r, which is what eviction orders by.
+		defer c.idleFrom(r)
+	}
 	for c.cur != nil {
 		ex := c.cur
 		if ex.w.hasInflight() {
