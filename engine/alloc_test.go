@@ -121,24 +121,10 @@ func TestAllocationsPerRequest(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector adds allocations")
 	}
-	hello := []byte("Hello, World!")
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header()["Content-Type"] = []string{"text/plain"}
-		w.Write(hello)
-	})
+	h := helloText()
 	cfg := testConfig()
 	cfg.EventLoops = 1
 	buf := make([]byte, 4096)
-	readAll := func(c net.Conn) int {
-		n := 0
-		for {
-			k, err := c.Read(buf[n:])
-			n += k
-			if err != nil {
-				return n
-			}
-		}
-	}
 
 	t.Run("keep-alive", func(t *testing.T) {
 		_, addr := serveOn(t, cfg, h, "http")
@@ -156,7 +142,7 @@ func TestAllocationsPerRequest(t *testing.T) {
 				}
 				// One response: its head, then the 13-byte body.
 				got := 0
-				for got == 0 || !bytes.HasSuffix(buf[:got], hello) {
+				for got == 0 || !bytes.HasSuffix(buf[:got], helloBody) {
 					k, err := c.Read(buf[got:])
 					if err != nil {
 						t.Fatal(err)
@@ -174,23 +160,10 @@ func TestAllocationsPerRequest(t *testing.T) {
 
 	t.Run("uwsgi", func(t *testing.T) {
 		_, addr := serveOn(t, cfg, h, "uwsgi")
-		pkt, _ := uwsgi.AppendPacket(nil, "REQUEST_METHOD", "GET", "REQUEST_URI", "/", "PATH_INFO", "/",
-			"QUERY_STRING", "", "SERVER_PROTOCOL", "HTTP/1.1", "REMOTE_ADDR", "127.0.0.1", "REMOTE_PORT", "5555",
-			"SERVER_NAME", "x", "SERVER_PORT", "80", "HTTP_HOST", "x", "HTTP_USER_AGENT", "test")
+		pkt := helloUWSGIPacket()
 		per := mallocsPerRequest(t, 300, func(n int) {
 			for range n {
-				c, err := net.Dial("tcp", addr)
-				if err != nil {
-					t.Fatal(err)
-				}
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				if _, err := c.Write(pkt); err != nil {
-					t.Fatal(err)
-				}
-				if got := readAll(c); got < 40 {
-					t.Fatalf("short response %q", buf[:got])
-				}
-				c.Close()
+				oneRequestConn(t, addr, pkt, buf)
 			}
 		})
 		t.Logf("%.2f allocations per uWSGI request", per)

@@ -2,11 +2,14 @@ package engine
 
 import (
 	"bytes"
+	"io"
 	"net"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/gonicorn/gonicorn/internal/stats"
+	"github.com/gonicorn/gonicorn/protocol/uwsgi"
 )
 
 // BenchmarkHelloKeepAlive measures the whole in-process round trip of one small
@@ -23,12 +26,56 @@ func BenchmarkHelloKeepAlive(b *testing.B) {
 	b.Run("serial-counted", func(b *testing.B) { benchHello(b, 1, stats.NewCounters()) })
 }
 
-func benchHello(b *testing.B, depth int, counters *stats.Counters) {
-	hello := []byte("Hello, World!")
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// helloBody is what helloText answers.
+var helloBody = []byte("Hello, World!")
+
+// helloText answers helloBody as text/plain: the benchmarks' and the
+// allocation test's handler.
+func helloText() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header()["Content-Type"] = []string{"text/plain"}
-		w.Write(hello)
+		w.Write(helloBody)
 	})
+}
+
+// helloUWSGIPacket is an nginx uwsgi_pass request for /.
+func helloUWSGIPacket() []byte {
+	pkt, _ := uwsgi.AppendPacket(nil, "REQUEST_METHOD", "GET", "REQUEST_URI", "/", "PATH_INFO", "/", "QUERY_STRING", "",
+		"SERVER_PROTOCOL", "HTTP/1.1", "REMOTE_ADDR", "127.0.0.1", "REMOTE_PORT", "5555",
+		"SERVER_NAME", "bench", "SERVER_PORT", "80", "HTTP_HOST", "bench", "HTTP_USER_AGENT", "bench")
+	return pkt
+}
+
+// oneRequestConn sends req on a new connection to addr and reads the response
+// into buf until the server closes; a short response fails.
+func oneRequestConn(tb testing.TB, addr string, req, buf []byte) {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.Write(req); err != nil {
+		tb.Fatal(err)
+	}
+	n := 0
+	for {
+		k, err := c.Read(buf[n:])
+		n += k
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if n < 40 {
+		tb.Fatalf("short response %q", buf[:n])
+	}
+}
+
+func benchHello(b *testing.B, depth int, counters *stats.Counters) {
+	h := helloText()
 	cfg := testConfig()
 	cfg.EventLoops = 1
 	cfg.Stats = counters
