@@ -64,12 +64,13 @@ var stateBounds = [...]stateBound{
 // through here.
 func (c *conn) enter(st connState) {
 	c.state = st
+	bound := stateBounds[st]
 	var now int64 // read the clock once, for idleSince and the deadline
-	if b := stateBounds[st]; st == stIdle || b != boundNone && b != boundKeep {
+	if st == stIdle || bound != boundNone && bound != boundKeep {
 		now = monoNow()
 	}
-	c.markIdleAt(st, now)
-	switch stateBounds[st] {
+	c.markIdle(st, now)
+	switch bound {
 	case boundNone:
 		c.setDeadline(time.Time{})
 	case boundKeepAlive:
@@ -375,7 +376,7 @@ func (h *loopHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	c := newConn(h.s, lf, gc)
 	gc.SetContext(c)
 	now := monoNow()
-	c.markIdleAt(stIdle, now) // accepted, nothing sent yet
+	c.markIdle(stIdle, now) // accepted, nothing sent yet
 	h.s.admitted()
 	h.s.conns.add(c)
 	h.s.stats.ConnOpened(c.protocol())

@@ -36,18 +36,9 @@ type evictStats struct {
 }
 
 // markIdle records, for the clock, since when the connection waits on its client
-// with nothing in progress (stIdle with no bytes buffered); other states clear it.
+// with nothing in progress (stIdle, from now: monoNow); other states clear it.
 // It runs on the loop.
-func (c *conn) markIdle(st connState) {
-	var now int64
-	if st == stIdle {
-		now = monoNow()
-	}
-	c.markIdleAt(st, now)
-}
-
-// markIdleAt is markIdle with the clock already read (monoNow).
-func (c *conn) markIdleAt(st connState, now int64) {
+func (c *conn) markIdle(st connState, now int64) {
 	if st == stIdle {
 		c.idleSince.Store(now)
 	} else {

@@ -282,18 +282,20 @@ func (c *conn) serviceWrites() gnet.Action {
 			c.writeFlush(&ex.w)
 		}
 		out := ex.w.takeSent()
-		if out != nil || ex.wroteDirect.Load() {
-			c.outTotal += ex.directBytes // written under the response's lock, before either
+		if out == nil && !ex.wroteDirect.Load() {
+			return c.flushIfWaiting() // not finished yet
 		}
+		c.outTotal += ex.directBytes // written under the response's lock, before either
+		// The response is complete: ask now, before writing it, so that the
+		// FIN may leave with it.
+		quick := c.closesQuickly(ex)
 		switch {
-		case out == nil && !ex.wroteDirect.Load():
-			return c.flushIfWaiting()
 		case out == nil:
 			// The handler wrote the response itself.
 		case !ex.closeAfter && !ex.w.closeConn && !c.mustClose && c.state == stHandling &&
 			(ex.next != nil || c.gc.InboundBuffered() > 0) && c.pendingBytes+out.Len() <= holdLimit:
 			c.hold(out)
-		case c.closesQuickly(ex):
+		case quick:
 			werr := c.writeLast(out.B)
 			putBuf(out)
 			if werr != nil {
@@ -306,7 +308,7 @@ func (c *conn) serviceWrites() gnet.Action {
 				return gnet.None
 			}
 		}
-		if c.finishExchange(ex) == gnet.Close {
+		if c.finishExchange(ex, quick) == gnet.Close {
 			c.flushPending()
 			return gnet.Close
 		}
@@ -332,10 +334,10 @@ func (c *conn) settleDirect() gnet.Action {
 	return c.serviceWrites()
 }
 
-// closesQuickly reports whether finishExchange closes the connection as soon as
-// ex's response is out (quickClose): a request read whole with nothing behind it
-// on a connection that closes now. serviceWrites asks before writing the
-// response, so that over TCP the FIN leaves with it.
+// closesQuickly reports whether the connection closes as soon as ex's response
+// is out (quickClose): a request read whole with nothing behind it on a
+// connection that closes now. serviceWrites asks before writing the response,
+// so that over TCP the FIN leaves with it, and tells finishExchange.
 func (c *conn) closesQuickly(ex *exchange) bool {
 	if ex.next != nil && !ex.closeAfter && !ex.w.closeConn && !c.mustClose {
 		return false // the request behind it is served next
@@ -344,8 +346,9 @@ func (c *conn) closesQuickly(ex *exchange) bool {
 		c.state == stHandling && c.gc.InboundBuffered() == 0
 }
 
-// finishExchange moves the connection on after ex's response is queued.
-func (c *conn) finishExchange(ex *exchange) gnet.Action {
+// finishExchange moves the connection on after ex's response is queued; quick
+// is closesQuickly(ex), asked before the response was written.
+func (c *conn) finishExchange(ex *exchange, quick bool) gnet.Action {
 	c.cur = nil
 	if next := ex.next; next != nil {
 		if ex.closeAfter || ex.w.closeConn || c.mustClose {
@@ -361,7 +364,7 @@ func (c *conn) finishExchange(ex *exchange) gnet.Action {
 	// now: close as soon as the response is out (nginx's lingering_close
 	// heuristic). Lingering (shut the write side, drain input) is for a client
 	// that may still be sending.
-	if c.closesQuickly(ex) {
+	if quick {
 		return c.quickClose()
 	}
 	// A response that told the client to keep the connection is honoured even

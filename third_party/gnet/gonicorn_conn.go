@@ -115,10 +115,7 @@ func (c *conn) TryWrite(p []byte) (int, bool) {
 
 // WriteBeforeClose implements ConnControl.
 func (c *conn) WriteBeforeClose(p []byte) (int, error) {
-	if c.isDatagram || c.localAddr == nil {
-		return c.Write(p)
-	}
-	if _, tcp := c.localAddr.(*net.TCPAddr); !tcp {
+	if _, tcp := c.localAddr.(*net.TCPAddr); !tcp || c.isDatagram {
 		return c.Write(p)
 	}
 	c.sendMore = true
