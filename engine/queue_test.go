@@ -99,6 +99,14 @@ func holdSlot(t *testing.T, ts *testServer, h *slotHolder) (net.Conn, *bufio.Rea
 	return c, br
 }
 
+// checkNoRefusals fails unless the server counted no pool rejection and no 503.
+func checkNoRefusals(t *testing.T, cfg Options, why string) {
+	t.Helper()
+	if s := cfg.Stats.Snapshot(0); s.PoolRejected() != 0 || s.Status(503) != 0 {
+		t.Fatalf("pool rejections %d, 503s %d: %s", s.PoolRejected(), s.Status(503), why)
+	}
+}
+
 // checkSlotsSettle waits until no handler runs and no request is in flight or
 // queued, then proves the worker has exactly one slot: a held slot makes the
 // next request wait, and that request runs once the slot is released.
@@ -148,9 +156,7 @@ func TestH1BurstWaitsForTheSlotInsteadOf503(t *testing.T) {
 	if resp, body := readResponse(t, holderBR, "GET"); resp.StatusCode != 200 || body != "ok id=again" {
 		t.Fatalf("after the burst: %d %q", resp.StatusCode, body)
 	}
-	if s := cfg.Stats.Snapshot(0); s.PoolRejected() != 0 || s.Status(503) != 0 {
-		t.Fatalf("pool rejections %d, 503s %d: want none", s.PoolRejected(), s.Status(503))
-	}
+	checkNoRefusals(t, cfg, "want none")
 	checkSlotsSettle(t, ts, h)
 }
 
@@ -181,9 +187,7 @@ func TestUWSGIBurstWaitsForTheSlotInsteadOf503(t *testing.T) {
 			t.Fatalf("queued uwsgi request %d: %d %q", i, resp.StatusCode, body)
 		}
 	}
-	if s := cfg.Stats.Snapshot(0); s.PoolRejected() != 0 || s.Status(503) != 0 {
-		t.Fatalf("pool rejections %d, 503s %d: want none", s.PoolRejected(), s.Status(503))
-	}
+	checkNoRefusals(t, cfg, "want none")
 	waitUntil(t, 10*time.Second, func() bool {
 		return srv.pool.Running() == 0 && srv.pool.Queued() == 0 && srv.InFlight() == 0
 	}, "handlers, queue and in-flight count back to zero")
@@ -252,9 +256,7 @@ func TestH1ClientClosingWhileQueuedDropsItsRequest(t *testing.T) {
 	if n := h.runs("/ok?id=gone"); n != 0 {
 		t.Fatalf("the handler of a request whose client left ran %d times", n)
 	}
-	if s := cfg.Stats.Snapshot(0); s.PoolRejected() != 0 || s.Status(503) != 0 {
-		t.Fatalf("pool rejections %d, 503s %d: a departed client is neither", s.PoolRejected(), s.Status(503))
-	}
+	checkNoRefusals(t, cfg, "a departed client is neither")
 	checkSlotsSettle(t, ts, h)
 }
 
