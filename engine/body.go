@@ -79,6 +79,10 @@ func (c *conn) startBody(ex *exchange, contentLength int64, chunked bool, upgrad
 		// The client waits for 100 Continue: let the handler decide by reading.
 		return c.startStream(ex)
 	case chunked || contentLength <= limit || upgrade != nil && contentLength <= limit:
+		if ex.expect100 {
+			// An h2c upgrade: the server needs the body before it can switch.
+			c.continueNow(ex)
+		}
 		b.buf = getBuf()
 		c.enter(stBodyBuffer)
 		c.armBody(0)
@@ -109,6 +113,19 @@ func (c *conn) startStream(ex *exchange) gnet.Action {
 		c.armBody(0)
 	}
 	return c.dispatch(ex)
+}
+
+// continueNow writes 100 Continue for ex from the loop, at once: before a 101
+// that may follow in this very turn.
+func (c *conn) continueNow(ex *exchange) {
+	w := &ex.w
+	w.mu.Lock()
+	sent := w.contSent
+	w.contSent = true
+	w.mu.Unlock()
+	if !sent {
+		_, _ = c.gc.Write(continueLine)
+	}
 }
 
 // bodyAsked starts the body clocks of an Expect: 100-continue request whose
@@ -340,7 +357,7 @@ type bodyPipe struct {
 func newBodyPipe(c *conn, limit int, ex *exchange) *bodyPipe {
 	p := &bodyPipe{c: c, ex: ex, limit: limit, buf: make([]byte, 0, min(limit, 16<<10))}
 	p.cond.L = &p.mu
-	p.continued = !ex.expect100
+	p.continued = !ex.expect100 || ex.w.continueSent()
 	return p
 }
 

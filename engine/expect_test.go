@@ -3,6 +3,7 @@ package engine
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"io"
 	"net"
 	"net/http"
@@ -263,6 +264,44 @@ func TestH2ExpectContinueQueuedPastBodyTimeoutIsKept(t *testing.T) {
 			}
 			if resp := r.readResponse(1); resp.status != 200 || !bytes.Equal(resp.body, body) {
 				t.Fatalf("status %d, %d bytes back of %d: %q", resp.status, len(resp.body), len(body), resp.body[:min(len(resp.body), 80)])
+			}
+		})
+	}
+}
+
+// An h2c upgrade (Upgrade: h2c) with Expect: 100-continue and a body: the
+// server needs the body before it can switch, so it asks for it at once with
+// 100 Continue (before the 101, also when the body came with the head), then
+// answers 101 and the request as stream 1.
+func TestH2UpgradeWithExpectContinueAsksForTheBody(t *testing.T) {
+	h := newExpectHandler(t)
+	ts := startServer(t, expectConfig(), h)
+	settings := base64.RawURLEncoding.EncodeToString(h2.AppendSettings(nil)[h2.FrameHeaderLen:])
+	head := "POST /echo HTTP/1.1\r\nHost: up\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n" +
+		"HTTP2-Settings: " + settings + "\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n"
+	for _, tc := range []struct {
+		name          string
+		unasked, sent string
+	}{
+		{"waits for 100 Continue", "", "ping"},
+		{"body with the head", "ping", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, br := ts.send(head + tc.unasked)
+			readContinue(t, c, br)
+			io.WriteString(c, tc.sent)
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+				t.Fatalf("want 101, got %v %v", resp, err)
+			}
+			r := &rawH2{t: t, c: c, dec: hpackDecoder()}
+			if n := br.Buffered(); n > 0 {
+				b, _ := br.Peek(n)
+				r.in = append(r.in, b...)
+			}
+			r.write(h2.AppendSettings([]byte(h2.ClientPreface)))
+			if got := r.readResponse(1); got.status != 200 || string(got.body) != "ping" {
+				t.Fatalf("stream 1: %d %q", got.status, got.body)
 			}
 		})
 	}
