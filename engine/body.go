@@ -33,6 +33,10 @@ type bodyState struct {
 	upgrade   []byte                     // h2c settings when the request upgrades
 	discarded int64
 	scratch   []byte
+	// unasked: the client of an Expect: 100-continue request waits for the
+	// handler to ask for the body (its first read), and has sent none of it:
+	// no body clock runs until either happens (bodyAsked, readBody).
+	unasked bool
 }
 
 func (b *bodyState) release() {
@@ -75,6 +79,10 @@ func (c *conn) startBody(ex *exchange, contentLength int64, chunked bool, upgrad
 		// The client waits for 100 Continue: let the handler decide by reading.
 		return c.startStream(ex)
 	case chunked || contentLength <= limit || upgrade != nil && contentLength <= limit:
+		if ex.expect100 {
+			// An h2c upgrade: the server needs the body before it can switch.
+			c.continueNow(ex)
+		}
 		b.buf = getBuf()
 		c.enter(stBodyBuffer)
 		c.armBody(0)
@@ -95,8 +103,39 @@ func (c *conn) startStream(ex *exchange) gnet.Action {
 	}
 	ex.setBody(p, nil)
 	c.enter(stBodyStream)
-	c.armBody(0)
+	c.body.unasked = !p.continued
+	if c.body.unasked {
+		// The client waits for 100 Continue: the time its request waits for a
+		// handler slot, and its handler's before it reads, are not its to
+		// account for. The queue wait and --timeout bound those.
+		c.pauseBody()
+	} else {
+		c.armBody(0)
+	}
 	return c.dispatch(ex)
+}
+
+// continueNow writes 100 Continue for ex from the loop, at once: before a 101
+// that may follow in this very turn.
+func (c *conn) continueNow(ex *exchange) {
+	w := &ex.w
+	w.mu.Lock()
+	sent := w.contSent
+	w.contSent = true
+	w.mu.Unlock()
+	if !sent {
+		_, _ = c.gc.Write(continueLine)
+	}
+}
+
+// bodyAsked starts the body clocks of an Expect: 100-continue request whose
+// handler has asked for the body (after 100 Continue was written), unless the
+// client sent some unasked and they already run.
+func (c *conn) bodyAsked() {
+	if c.state == stBodyStream && c.body.unasked {
+		c.body.unasked = false
+		c.armBody(0)
+	}
 }
 
 // readBody moves body bytes from the inbound buffer to where they go. It reports
@@ -184,12 +223,18 @@ func (c *conn) readBody() (bool, gnet.Action) {
 				return false, gnet.None
 			}
 		}
+		if moved > 0 {
+			b.unasked = false // sent without waiting: the usual clock from here
+		}
 		if done {
 			p.closeWrite()
 			b.pipe = nil
 			c.enter(stHandling)
 			c.pauseBody()
 			return true, gnet.None
+		}
+		if b.unasked {
+			return true, gnet.None // no body yet, none asked for
 		}
 		c.armBody(moved)
 		return true, gnet.None
@@ -312,7 +357,7 @@ type bodyPipe struct {
 func newBodyPipe(c *conn, limit int, ex *exchange) *bodyPipe {
 	p := &bodyPipe{c: c, ex: ex, limit: limit, buf: make([]byte, 0, min(limit, 16<<10))}
 	p.cond.L = &p.mu
-	p.continued = !ex.expect100
+	p.continued = !ex.expect100 || ex.w.continueSent()
 	return p
 }
 
@@ -377,6 +422,9 @@ func (p *bodyPipe) Read(b []byte) (int, error) {
 		p.continued = true
 		p.mu.Unlock()
 		p.ex.sendContinue()
+		// The body is asked for now: its clock starts on the loop (the wake runs
+		// after the 100 Continue is written).
+		_ = p.c.gc.Wake(p.askedWake)
 		p.mu.Lock()
 	}
 	var timer *time.Timer
@@ -415,6 +463,9 @@ func (p *bodyPipe) Read(b []byte) (int, error) {
 	if p.start == len(p.buf) {
 		err := p.err
 		p.mu.Unlock()
+		if err != io.EOF {
+			p.broken()
+		}
 		return 0, err
 	}
 	n := copy(b, p.buf[p.start:])
@@ -431,6 +482,26 @@ func (p *bodyPipe) Read(b []byte) (int, error) {
 }
 
 var errReadDeadline = errors.New("read deadline exceeded")
+
+// broken tells the response that the body failed (stalled, malformed, the
+// client gone): the connection cannot carry another request, so a head not yet
+// sent says Connection: close.
+func (p *bodyPipe) broken() {
+	w := &p.ex.w
+	w.mu.Lock()
+	w.closeConn = true
+	w.mu.Unlock()
+}
+
+// askedWake runs on the loop once p's handler asked for the body (a Wake
+// callback; only for Expect: 100-continue). It starts the body clocks if the
+// connection still streams this body.
+func (p *bodyPipe) askedWake(gc gnet.Conn, err error) error {
+	if c, ok := gc.Context().(*conn); ok && err == nil && c.body.pipe == p {
+		c.bodyAsked()
+	}
+	return nil
+}
 
 func (p *bodyPipe) Close() error {
 	p.mu.Lock()
