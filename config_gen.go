@@ -87,6 +87,12 @@ type Config struct {
 	// MaxWorkerMemory recycles a worker whose RSS exceeds it, in bytes
 	// (--max-worker-memory). Default 0: never.
 	MaxWorkerMemory int64
+	// GCMinHeap is the smallest heap goal of a worker's garbage collector, in
+	// bytes (--gc-min-heap): a worker whose live heap is small lets it grow to
+	// this before collecting, instead of collecting dozens of times a second at
+	// full load; a larger heap is paced by GOGC as usual, and GOMEMLIMIT still
+	// caps it. 0 leaves the collector to GOGC alone. Default 32 MiB.
+	GCMinHeap int64
 
 	// LimitRequestLine caps the request line (--limit-request-line). Default 4094;
 	// 0 means the maximum, 8190.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gonicorn/gonicorn/engine"
 	"github.com/gonicorn/gonicorn/internal/engineconf"
+	"github.com/gonicorn/gonicorn/internal/gcpace"
 	"github.com/gonicorn/gonicorn/internal/listen"
 	"github.com/gonicorn/gonicorn/internal/logs"
 	"github.com/gonicorn/gonicorn/internal/readiness"
@@ -79,6 +80,11 @@ func runWorker(h http.Handler) int {
 		if access, err = logs.NewAccessLog(accessFile, cfg.AccessLogFormat); err != nil {
 			return bootFailed("--access-logformat", err)
 		}
+	}
+	if gc := gcpace.Start(uint64(cfg.GCMinHeap)); gc != nil {
+		defer gc.Stop()
+		log.Debug().Int64("gc_min_heap", cfg.GCMinHeap).Int("gc_percent", gc.Percent()).
+			Msg("garbage collector: the heap goal is at least --gc-min-heap")
 	}
 	var counters *stats.Counters
 	if cfg.Counting() {

@@ -25,7 +25,7 @@ type exchange struct {
 	req        *http.Request
 	w          response
 	handle     *pool.Handle
-	start      time.Time
+	start      int64 // monoNow when the request was read
 	closeAfter bool // the request asked to close (or the protocol always closes)
 	expect100  bool
 	bodyBuf    *bytebufferpool.ByteBuffer // a buffered body, released when the handler returns
@@ -70,7 +70,7 @@ func (ex *exchange) init(r *http.Request, closeAfter, expect100 bool) {
 	c := ex.c
 	// --keep-alive 0 turns keep-alive off: every response closes.
 	ex.closeAfter = closeAfter || c.dialect.oneRequest() || c.srv.cfg.KeepAlive <= 0
-	ex.req, ex.expect100, ex.start = r, expect100, time.Now()
+	ex.req, ex.expect100, ex.start = r, expect100, monoNow()
 	ex.w.init(ex)
 }
 
@@ -245,7 +245,7 @@ func (ex *exchange) statsProtocol() stats.Protocol {
 // countRequest counts an exchange answered without its handler, for the metrics.
 func (ex *exchange) countRequest(status int, bodyBytes int64) {
 	if st := ex.c.srv.stats; st != nil {
-		st.Request(ex.statsProtocol(), ex.req.Method, status, time.Since(ex.start), ex.req.ContentLength, bodyBytes)
+		st.Request(ex.statsProtocol(), ex.req.Method, status, time.Duration(monoNow()-ex.start), ex.req.ContentLength, bodyBytes)
 	}
 }
 

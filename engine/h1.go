@@ -22,14 +22,10 @@ var errBodyTimeout = errors.New("request body timeout (--body-timeout)")
 // connection moved to another state.
 func (c *conn) readHead() (bool, gnet.Action) {
 	buf, _ := c.gc.Peek(-1)
-	if c.state == stIdle {
-		// The head's clock starts at its first byte, once: this runs again for
-		// every read (and every Wake) until the head is complete.
-		c.enter(stHead)
-	}
 	if c.requests == 0 && c.srv.h2c {
 		if match, full := http1.IsH2Preface(buf); match {
 			if !full {
+				c.awaitHead()
 				return false, gnet.None
 			}
 			c.startH2(nil)
@@ -58,6 +54,7 @@ func (c *conn) readHead() (bool, gnet.Action) {
 		return false, gnet.None
 	}
 	if n == 0 {
+		c.awaitHead()
 		return false, gnet.None
 	}
 	c.h1.parser.Reset()
@@ -86,6 +83,16 @@ func (c *conn) readHead() (bool, gnet.Action) {
 		c.parseAhead(ex, shared, n)
 	}
 	return true, c.startBody(ex, contentLength, chunked, upgrade)
+}
+
+// awaitHead starts the clock of a head not complete in the buffer, at its first
+// bytes, once: readHead runs again for every read (and every Wake) until the
+// head is complete. A head that arrives whole (the usual case) goes from idle
+// straight to its body or handler: no header deadline to arm and clear.
+func (c *conn) awaitHead() {
+	if c.state == stIdle {
+		c.enter(stHead)
+	}
 }
 
 // maxChain bounds the pipelined requests parsed ahead into one pool task.

@@ -223,7 +223,7 @@ func (h *h2Conn) submit(s *h2Stream) {
 		h.srv.endRequest()
 		h.srv.log.Warn().Err(err).Str("request", s.String()).Msg("no handler slot free and the stream queue is full (--max-queued-streams): 503")
 		h.srv.stats.PoolRejected()
-		h.srv.stats.Request(stats.H2, s.req.Method, http.StatusServiceUnavailable, time.Since(s.start), 0, 0)
+		h.srv.stats.Request(stats.H2, s.req.Method, http.StatusServiceUnavailable, time.Duration(monoNow()-s.start), 0, 0)
 		s.mu.Lock()
 		s.handlerDone = true
 		s.mu.Unlock()

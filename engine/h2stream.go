@@ -26,7 +26,7 @@ type h2Stream struct {
 	srv   *Server // hc.srv
 	id    uint32
 	req   *http.Request
-	start time.Time
+	start int64 // monoNow when the request was read
 
 	submitted     bool
 	bodyWaitSince time.Time // waiting for request body since; zero when not waiting
@@ -65,7 +65,7 @@ type h2Info struct {
 }
 
 func newH2Stream(hc *h2Conn, id uint32, r *http.Request) *h2Stream {
-	s := &h2Stream{hc: hc, srv: hc.srv, id: id, req: r, start: time.Now()}
+	s := &h2Stream{hc: hc, srv: hc.srv, id: id, req: r, start: monoNow()}
 	s.declared = -1
 	s.isHead = r.Method == http.MethodHead
 	if r.Body == nil {

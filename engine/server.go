@@ -441,9 +441,10 @@ func (l gnetLogger) Errorf(f string, a ...any) { l.log.Error().Msgf("gnet: "+f, 
 func (l gnetLogger) Fatalf(f string, a ...any) { l.log.Error().Msgf("gnet: "+f, a...) }
 
 // recordRequest counts a finished request for the metrics and writes its access
-// log line; both writers (HTTP/1-uWSGI and h2) report here.
-func (s *Server) recordRequest(p stats.Protocol, r *http.Request, start time.Time, status int, bodyBytes int64, respHeader http.Header) {
-	d := time.Since(start)
+// log line; both writers (HTTP/1-uWSGI and h2) report here. start is monoNow's
+// reading when the request was read: the wall clock is read only for a log line.
+func (s *Server) recordRequest(p stats.Protocol, r *http.Request, start int64, status int, bodyBytes int64, respHeader http.Header) {
+	d := time.Duration(monoNow() - start)
 	if s.stats != nil {
 		s.stats.Request(p, r.Method, status, d, r.ContentLength, bodyBytes)
 	}
@@ -457,7 +458,7 @@ func (s *Server) recordRequest(p stats.Protocol, r *http.Request, start time.Tim
 		Proto:      r.Proto,
 		Status:     status,
 		BodyBytes:  bodyBytes,
-		Start:      start,
+		Start:      time.Now().Add(-d),
 		Duration:   d,
 		ReqHeader:  r.Header,
 		RespHeader: respHeader,

@@ -25,6 +25,9 @@ func (h *Handle) SetDeadline(d time.Time) error {
 	if t.ctx != c || t.state.Load() != taskRunning {
 		return ErrTooLate
 	}
+	if t.due != 0 && !t.pool.live.takeOff(t) {
+		return ErrTooLate // the clock expired it: the deadline won
+	}
 	if t.armed {
 		if !t.timer.Stop() {
 			return ErrTooLate // expire runs now: the deadline won
@@ -67,6 +70,9 @@ func (h *Handle) Detach() bool {
 	}
 	if t.detached {
 		return true
+	}
+	if t.due != 0 && !t.pool.live.takeOff(t) {
+		return false
 	}
 	if t.armed {
 		if !t.timer.Stop() {

@@ -101,6 +101,10 @@ type Pool struct {
 	stuckMu sync.Mutex
 	stuck   map[*task]struct{}
 
+	live      liveTasks // running tasks under the default deadline (clock.go)
+	stopClock chan struct{}
+	closeOnce sync.Once
+
 	tasks sync.Pool
 }
 
@@ -123,6 +127,12 @@ func New(size int, timeout time.Duration, log zerolog.Logger) (*Pool, error) {
 		return nil, fmt.Errorf("pool: starting ants: %w", err)
 	}
 	p.workers = w
+	if timeout > 0 {
+		now := time.Now()
+		p.live.wallOffset.Store(now.UnixNano() - int64(now.Sub(monoBase)))
+		p.stopClock = make(chan struct{})
+		go p.runClock(tickFor(timeout), p.stopClock)
+	}
 	return p, nil
 }
 
@@ -146,20 +156,27 @@ func (p *Pool) SetLimits(maxParked, maxQueued int) {
 	p.workers.Tune(p.goroutines())
 }
 
-// task carries one Job through the pool. Tasks are reused unless their timer fired.
+// task carries one Job through the pool. Tasks are reused unless they expired.
 type task struct {
 	pool   *Pool
 	job    Job
 	parent context.Context
 	ctx    *reqContext
-	timer  *time.Timer
+	timer  *time.Timer  // a deadline the handler set (SetDeadline)
 	state  atomic.Int32 // taskRunning → taskDone or taskExpired
 
-	// mu orders the timer changes of SetDeadline and Detach (handler goroutines)
-	// with finish. runOne arms the timer before the handler can reach the task.
+	// mu orders the deadline changes of SetDeadline and Detach (handler
+	// goroutines) with finish. runOne lists the task before the handler can
+	// reach it.
 	mu       sync.Mutex
 	armed    bool // the timer is set to fire expire
 	detached bool // Detach: the Job no longer counts as running, has no deadline
+
+	// The default deadline, checked by the pool's clock (clock.go): due is
+	// monoNow's terms, 0 for none; the list fields are guarded by live.mu.
+	due                int64
+	livePrev, liveNext *task
+	onList             bool
 }
 
 const (
@@ -205,7 +222,8 @@ func (p *Pool) prepare(t *task, parent context.Context, j Job) *reqContext {
 	}
 	ctx.pool = p
 	if p.timeout > 0 {
-		ctx.deadline.Store(time.Now().Add(p.timeout).UnixNano())
+		t.due = monoNow() + int64(p.timeout)
+		ctx.deadline.Store(t.due + p.live.wallOffset.Load())
 	}
 	t.ctx = ctx
 	p.running.Add(1)
@@ -248,15 +266,10 @@ func (p *Pool) run(arg any) {
 }
 
 func (p *Pool) runOne(t *task) {
-	if p.timeout > 0 {
-		if t.timer == nil {
-			t.timer = time.AfterFunc(p.timeout, t.expire)
-		} else {
-			t.timer.Reset(p.timeout)
-		}
-		t.armed = true
+	if t.due != 0 {
+		p.live.add(t, t.due)
 	}
-	t.ctx.task.Store(t) // publishes the armed timer to SetDeadline and Detach
+	t.ctx.task.Store(t) // publishes the listed task to SetDeadline and Detach
 	defer p.finish(t)
 	t.job.Run(t.ctx)
 }
@@ -271,6 +284,12 @@ func (p *Pool) finish(t *task) {
 	}
 	t.mu.Lock()
 	reusable := !t.armed || t.timer.Stop()
+	if t.due != 0 {
+		// Off the clock's list before the state changes below: an expiry the
+		// clock made is complete, counted overdue, when this sees it.
+		p.live.remove(t)
+		t.due = 0
+	}
 	detached := t.detached
 	t.armed, t.detached = false, false
 	t.ctx.task.Store(nil)
@@ -293,19 +312,27 @@ func (p *Pool) finish(t *task) {
 	}
 }
 
-// expire runs on a timer goroutine when a task's deadline passes.
+// expire runs on a timer goroutine when a deadline the handler set passes.
 func (t *task) expire() {
 	if !t.state.CompareAndSwap(taskRunning, taskExpired) {
 		return
 	}
-	p := t.pool
+	t.pool.countOverdue(t)
+	t.expired()
+}
+
+// countOverdue counts t, just expired, as running past its deadline.
+func (p *Pool) countOverdue(t *task) {
 	p.overdue.Add(1)
 	p.stuckMu.Lock()
 	p.stuck[t] = struct{}{}
 	p.stuckMu.Unlock()
-	// The Job claims its response before its handler can see the context end,
-	// so a handler returning promptly on ctx.Done cannot pass off a cut response
-	// as complete.
+}
+
+// expired tells the Job its deadline passed and ends its context. The Job claims
+// its response before its handler can see the context end, so a handler
+// returning promptly on ctx.Done cannot pass off a cut response as complete.
+func (t *task) expired() {
 	t.job.Expired()
 	t.ctx.cancel(&errDeadline)
 }
@@ -340,8 +367,16 @@ func (p *Pool) Stuck() []Stuck {
 	return out
 }
 
-// Close stops the pool's idle goroutines; running Jobs finish on their own.
-func (p *Pool) Close() { p.workers.Release() }
+// Close stops the pool's idle goroutines and its clock; running Jobs finish on
+// their own, no longer timed out.
+func (p *Pool) Close() {
+	p.closeOnce.Do(func() {
+		if p.stopClock != nil {
+			close(p.stopClock)
+		}
+		p.workers.Release()
+	})
+}
 
 // Wait waits until no Job runs or ctx ends.
 func (p *Pool) Wait(ctx context.Context) error {

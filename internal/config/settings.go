@@ -295,6 +295,21 @@ var settings = []*setting{
 			return nil
 		}},
 
+	{flag: "gc-min-heap", names: []string{"gc_min_heap"}, metavar: "BYTES", section: sectionWorkers,
+		help: "a worker's garbage collector lets a small heap grow to BYTES (32M, 64M) before collecting; above it GOGC paces as usual; 0 = GOGC alone", kind: vNumber,
+		set: func(c *Config, v string) error {
+			n, err := parseBytes(v)
+			c.GCMinHeap = n
+			return err
+		},
+		text: func(c *Config) string { return strconv.FormatInt(c.GCMinHeap, 10) },
+		check: func(c *Config) error {
+			if c.GCMinHeap < 0 {
+				return errors.New(bytesReason)
+			}
+			return nil
+		}},
+
 	durationSetting(setting{flag: "timeout", short: 't', names: []string{"timeout"}, section: sectionTimeouts,
 		help: "handler deadline and worker heartbeat timeout; 0 = off"},
 		func(c *Config) *time.Duration { return &c.Timeout }, true),
