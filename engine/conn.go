@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/panjf2000/gnet/v2"
 	"github.com/valyala/bytebufferpool"
@@ -126,11 +127,13 @@ type conn struct {
 	requests  int         // requests served on this connection
 	drainKind drainKind   // what waits for the outbound queue to drain
 
-	parser http1.Parser
-	head   http1.Request
+	// h1 is the HTTP/1 parser's state: nil on a uWSGI connection, which never
+	// parses an HTTP/1 head (newConn allocates it with the conn).
+	h1 *h1State
 
-	cur  *exchange // the request being read or handled
-	body bodyState // buffering or streaming of cur's body
+	cur   *exchange // the request being read or handled
+	first *exchange // a uWSGI connection's exchange, in its own allocation, until used (newExchange)
+	body  bodyState // buffering or streaming of cur's body
 
 	h2 *h2Conn
 
@@ -154,7 +157,38 @@ type conn struct {
 	// what it finished when it resumes (Server.inline); the handler need not wake it.
 	loopWaits atomic.Bool
 	iov       [][]byte
+
+	// remoteMem holds remoteAddr's bytes when they fit (remoteString): written
+	// once in newConn, before remoteAddr points into it, and never again.
+	remoteMem [remoteMemLen]byte
 }
+
+// h1State is what parsing HTTP/1 heads needs, kept apart from conn so that a
+// uWSGI connection neither carries nor zeroes it.
+type h1State struct {
+	parser http1.Parser
+	head   http1.Request
+}
+
+// httpConn is an HTTP/1 (or h2c) connection and its parser state, allocated
+// together: one allocation per connection.
+type httpConn struct {
+	conn
+	h1 h1State
+}
+
+// uwsgiConn is a uWSGI connection and the exchange of its one request (nginx
+// opens a connection per request), allocated together: one allocation for
+// both. The exchange is used once (firstExchange) and never reused, so sharing
+// the allocation changes no lifetime: an exchange already kept its conn alive.
+type uwsgiConn struct {
+	conn
+	ex exchange
+}
+
+// remoteMemLen is room for any IPv4 or IPv6 address with its port, without a
+// zone ("[" + 39 + "]:" + 5 characters).
+const remoteMemLen = 48
 
 // hold keeps a finished response to be written with the next one.
 func (c *conn) hold(b *bytebufferpool.ByteBuffer) {
@@ -229,28 +263,56 @@ func (c *conn) flushHeld() gnet.Action {
 	return gnet.None
 }
 
+// newConn returns the state of a connection gc accepted on lf: one
+// allocation, holding the conn with its HTTP/1 parser state, or with the
+// exchange of its one request on a uWSGI listener.
 func newConn(s *Server, lf *listenerFD, gc gnet.Conn) *conn {
-	remote := gc.RemoteAddr()
-	c := &conn{
-		srv:        s,
-		gc:         gc,
-		ctl:        gc.(gnet.ConnControl),
-		loop:       gc.EventLoop(),
-		lctx:       lf.lctx,
-		ln:         lf.ln,
-		dialect:    dialectOf(lf.uwsgi),
-		remoteAddr: remoteString(remote),
-		localAddr:  gc.LocalAddr(),
+	var c *conn
+	if lf.uwsgi {
+		uc := &uwsgiConn{}
+		c = &uc.conn
+		c.first = &uc.ex
+	} else {
+		hc := &httpConn{}
+		c = &hc.conn
+		c.h1 = &hc.h1
+		c.h1.parser.Limits = h1Limits(s.cfg)
 	}
+	remote := gc.RemoteAddr()
+	c.srv = s
+	c.gc = gc
+	c.ctl = gc.(gnet.ConnControl)
+	c.loop = gc.EventLoop()
+	c.lctx = lf.lctx
+	c.ln = lf.ln
+	c.dialect = dialectOf(lf.uwsgi)
+	c.remoteAddr = c.remoteString(remote)
+	c.localAddr = gc.LocalAddr()
 	c.trustedProxy = s.forwardedAllow.AllowAddr(remote)
 	c.proxy = s.proxy.waitFor(c.localAddr, remote)
-	c.parser.Limits = http1.Limits{
-		MaxRequestLine:  s.cfg.LimitRequestLine,
-		MaxHeaderFields: s.cfg.LimitRequestFields,
-		MaxFieldSize:    s.cfg.LimitRequestFieldSize,
-		MaxHeaderBytes:  headerBytesLimit(s.cfg.LimitRequestLine, s.cfg.LimitRequestFields, s.cfg.LimitRequestFieldSize),
-	}
 	return c
+}
+
+// h1Limits returns the HTTP/1 parser's limits from the configuration.
+func h1Limits(cfg *Options) http1.Limits {
+	return http1.Limits{
+		MaxRequestLine:  cfg.LimitRequestLine,
+		MaxHeaderFields: cfg.LimitRequestFields,
+		MaxFieldSize:    cfg.LimitRequestFieldSize,
+		MaxHeaderBytes:  headerBytesLimit(cfg.LimitRequestLine, cfg.LimitRequestFields, cfg.LimitRequestFieldSize),
+	}
+}
+
+// newExchange starts an exchange on c; its request is built next, under the
+// context requestContext returns, and handed to init. A uWSGI connection's
+// first exchange lives in the conn's own allocation.
+func (c *conn) newExchange() *exchange {
+	if ex := c.first; ex != nil {
+		c.first = nil // used once: an exchange is never reused
+		ex.c = c
+		return ex
+	}
+	return &exchange{c: c}
 }
 
 // headerBytesLimit bounds a whole head from the per-line limits, as Gunicorn does
@@ -267,6 +329,21 @@ func headerBytesLimit(line, fields, fieldSize int) int {
 	}
 	n := line + 2 + fields*(fieldSize+2) + 2
 	return min(n, 1<<20)
+}
+
+// remoteString is remoteString(a) with a TCP peer's bytes in c.remoteMem: no
+// allocation of its own.
+func (c *conn) remoteString(a net.Addr) string {
+	t, ok := a.(*net.TCPAddr)
+	if !ok {
+		return remoteString(a)
+	}
+	b, ok := appendTCPAddr(c.remoteMem[:0], t)
+	if !ok || len(b) == 0 || &b[0] != &c.remoteMem[0] {
+		return tcpAddrString(t)
+	}
+	// c.remoteMem is written here once and never again: the string is immutable.
+	return unsafe.String(&b[0], len(b))
 }
 
 func remoteString(a net.Addr) string {
@@ -286,14 +363,23 @@ func remoteString(a net.Addr) string {
 // tcpAddrString is a.String() in one allocation (net's takes three for the
 // address, the port and the join).
 func tcpAddrString(a *net.TCPAddr) string {
-	ip, ok := netip.AddrFromSlice(a.IP)
-	if !ok || a.Zone != "" || a.Port < 0 || a.Port > 0xffff {
+	var buf [remoteMemLen]byte
+	b, ok := appendTCPAddr(buf[:0], a)
+	if !ok {
 		return a.String()
 	}
+	return string(b)
+}
+
+// appendTCPAddr appends a.String() to dst; false (and dst unchanged) for an
+// address it leaves to net: one with a zone, an invalid IP or port.
+func appendTCPAddr(dst []byte, a *net.TCPAddr) ([]byte, bool) {
+	ip, ok := netip.AddrFromSlice(a.IP)
+	if !ok || a.Zone != "" || a.Port < 0 || a.Port > 0xffff {
+		return dst, false
+	}
 	// net.IP's String prints an IPv4-mapped IPv6 address as IPv4.
-	ip = ip.Unmap()
-	var buf [48]byte
-	return string(netip.AddrPortFrom(ip, uint16(a.Port)).AppendTo(buf[:0]))
+	return netip.AddrPortFrom(ip.Unmap(), uint16(a.Port)).AppendTo(dst), true
 }
 
 // setDeadline arms the connection's single timer; zero disarms it.

@@ -60,12 +60,6 @@ const (
 	exFailed         // a panic, or the connection went away
 )
 
-// newExchange starts an exchange on c; its request is built next, under the
-// context requestContext returns, and handed to init.
-func newExchange(c *conn) *exchange {
-	return &exchange{c: c}
-}
-
 // requestContext returns the context ex's request is to be built with.
 func (ex *exchange) requestContext() context.Context {
 	return ex.c.srv.pool.InitContext(&ex.ctx, ex.c.lctx)

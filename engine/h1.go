@@ -36,7 +36,7 @@ func (c *conn) readHead() (bool, gnet.Action) {
 		c.srv.log.Info().Str("peer", c.remoteAddr).Msg("HTTP/1 request on a listener serving only h2c")
 		return false, gnet.Close
 	}
-	n, err := c.parser.Parse(buf, &c.head)
+	n, err := c.h1.parser.Parse(buf, &c.h1.head)
 	if err != nil {
 		var perr *http1.Error
 		status, reason := 400, err.Error()
@@ -57,24 +57,30 @@ func (c *conn) readHead() (bool, gnet.Action) {
 		c.awaitHead()
 		return false, gnet.None
 	}
-	c.parser.Reset()
-	ex := newExchange(c)
-	r, err := c.newRequest(ex, buf[:n])
+	c.h1.parser.Reset()
+	upgrade := c.wantsH2Upgrade()
+	chain := upgrade == nil && c.chainable()
+	var shared string
+	if chain && len(buf) > n {
+		// Requests pipelined behind this one may follow: one copy of the
+		// buffered bytes serves all their strings (parseAhead).
+		shared = string(buf[:min(len(buf), sharedCopyMax)])
+	}
+	ex := c.newExchange()
+	r, err := c.newRequest(ex, buf[:n], shared)
 	if err != nil {
 		c.srv.log.Info().Str("peer", c.remoteAddr).Err(err).Msg("bad request target")
 		c.reject(400, "bad request target")
 		return false, gnet.None
 	}
-	keepAlive := c.head.KeepAlive
-	expect := c.head.Expect100
-	upgrade := c.wantsH2Upgrade()
-	contentLength, chunked := c.head.ContentLength, c.head.Chunked
-	chain := upgrade == nil && c.chainable()
+	keepAlive := c.h1.head.KeepAlive
+	expect := c.h1.head.Expect100
+	contentLength, chunked := c.h1.head.ContentLength, c.h1.head.Chunked
 	_, _ = c.gc.Discard(n)
 	c.requests++
 	ex.init(r, !keepAlive, expect)
 	if chain {
-		c.parseAhead(ex)
+		c.parseAhead(ex, shared, n)
 	}
 	return true, c.startBody(ex, contentLength, chunked, upgrade)
 }
@@ -92,11 +98,16 @@ func (c *conn) awaitHead() {
 // maxChain bounds the pipelined requests parsed ahead into one pool task.
 const maxChain = 16
 
+// sharedCopyMax bounds the bytes copied at once for the strings of a pipelined
+// burst: heads past it get a copy each. A request a handler keeps keeps the
+// whole copy alive, at most this much.
+const sharedCopyMax = 4 << 10
+
 // chainable reports whether the request just parsed may have requests pipelined
 // behind it served on the same pool goroutine: it has no body, keeps the
 // connection, and changes nothing about how the bytes after it are read.
 func (c *conn) chainable() bool {
-	h := &c.head
+	h := &c.h1.head
 	return h.ContentLength <= 0 && !h.Chunked && h.KeepAlive && !h.Expect100 &&
 		h.Upgrade == nil && h.HTTP2Settings == nil && c.srv.cfg.KeepAlive > 0 && !c.srv.draining.Load()
 }
@@ -105,27 +116,46 @@ func (c *conn) chainable() bool {
 // and links them after it: one pool task then serves the burst, each request
 // with its own deadline, and the responses leave in one write. Anything else
 // (a partial head, a body, a bad request) stays in the buffer for the usual path.
-func (c *conn) parseAhead(ex *exchange) {
+//
+// shared is the copy of the bytes buffered when ex was parsed, and off how far
+// into it ex's head ended: the requests' strings are cut from it where their
+// heads lie within. Their exchanges are allocated together, as many as the
+// buffered bytes hold heads the size of the first one (more are allocated one
+// by one): a burst costs two allocations where it cost one per request. An
+// exchange in a block is used once, like any other; the block stays alive as
+// long as any of its requests does.
+func (c *conn) parseAhead(ex *exchange, shared string, off int) {
 	tail := ex
+	var block []exchange
 	for i := 1; i < maxChain; i++ {
 		buf, _ := c.gc.Peek(-1)
 		if len(buf) == 0 {
 			return
 		}
-		n, err := c.parser.Parse(buf, &c.head)
+		n, err := c.h1.parser.Parse(buf, &c.h1.head)
 		if err != nil || n == 0 {
 			if err != nil {
-				c.parser.Reset()
+				c.h1.parser.Reset()
 			}
 			return
 		}
 		if !c.chainable() {
-			c.parser.Reset()
+			c.h1.parser.Reset()
 			return
 		}
-		next := newExchange(c)
-		r, err := c.newRequest(next, buf[:n])
-		c.parser.Reset()
+		var next *exchange
+		if len(block) == 0 {
+			block = make([]exchange, min(maxChain-i, len(buf)/n))
+		}
+		next, block = &block[0], block[1:]
+		next.c = c
+		var mine string
+		if off+n <= len(shared) {
+			mine = shared[off:]
+		}
+		off += n
+		r, err := c.newRequest(next, buf[:n], mine)
+		c.h1.parser.Reset()
 		if err != nil {
 			return
 		}
@@ -141,13 +171,13 @@ func (c *conn) parseAhead(ex *exchange) {
 
 // wantsH2Upgrade reports whether the parsed head asks for h2c and may have it.
 func (c *conn) wantsH2Upgrade() []byte {
-	if !c.srv.h2c || c.requests > 0 || c.head.ProtoMinor != 1 || c.head.HTTP2Settings == nil {
+	if !c.srv.h2c || c.requests > 0 || c.h1.head.ProtoMinor != 1 || c.h1.head.HTTP2Settings == nil {
 		return nil
 	}
-	if !bytes.EqualFold(bytes.TrimSpace(c.head.Upgrade), []byte("h2c")) {
+	if !bytes.EqualFold(bytes.TrimSpace(c.h1.head.Upgrade), []byte("h2c")) {
 		return nil
 	}
-	settings, err := base64.RawURLEncoding.DecodeString(string(bytes.TrimRight(c.head.HTTP2Settings, "=")))
+	settings, err := base64.RawURLEncoding.DecodeString(string(bytes.TrimRight(c.h1.head.HTTP2Settings, "=")))
 	if err != nil {
 		return nil
 	}
@@ -158,9 +188,11 @@ func (c *conn) wantsH2Upgrade() []byte {
 }
 
 // newRequest builds the request of the head just parsed for ex, with the pool
-// context it will run under and the connection's peer address.
-func (c *conn) newRequest(ex *exchange, head []byte) (*http.Request, error) {
-	r, err := http1.NewRequestIn(ex.requestContext(), head, &c.head, &ex.mem)
+// context it will run under and the connection's peer address. shared, when it
+// holds head's bytes at its start, is the copy the request's strings are cut
+// from; otherwise head is copied.
+func (c *conn) newRequest(ex *exchange, head []byte, shared string) (*http.Request, error) {
+	r, err := http1.NewRequestShared(ex.requestContext(), head, shared, &c.h1.head, &ex.mem)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +212,9 @@ func (c *conn) reject(status int, reason string) {
 // so the client reads the answer).
 func (c *conn) refuse(status int) {
 	c.flushPending()
-	c.parser.Reset()
+	if c.h1 != nil {
+		c.h1.parser.Reset()
+	}
 	b := getBuf()
 	b.B = appendErrorResponse(b.B, 1, status, c.srv.date.get(), c.dialect.connectionHeader(), true)
 	_, _ = c.gc.Write(b.B)

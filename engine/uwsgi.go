@@ -31,7 +31,7 @@ func (c *conn) readPacket() (bool, gnet.Action) {
 	}
 	// A packet read whole goes from idle straight to its body or handler (nginx
 	// sends it with the connection): no header deadline to arm and clear.
-	ex := newExchange(c)
+	ex := c.newExchange()
 	r, err := uwsgi.NewRequestIn(ex.requestContext(), packet, &ex.mem)
 	if err != nil {
 		var perr *uwsgi.Error

@@ -41,3 +41,53 @@ func TestNewRequestInAllocations(t *testing.T) {
 		})
 	}
 }
+
+// Parsing allocates nothing once a connection's Parser and Request are in use,
+// and on a new connection only the field list (the field index of up to
+// inlineSpans fields lives in the Parser), however many fields up to that.
+func TestParseAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector adds allocations")
+	}
+	eight := "GET / HTTP/1.1\r\nHost: x\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\nF: 6\r\nG: 7\r\n\r\n"
+	for _, tc := range []struct {
+		name, head string
+		fresh      float64 // a new Parser and Request per head
+		reused     float64 // one Parser and Request, Reset between heads
+	}{
+		{"three fields", "GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: y\r\nConnection: close\r\n\r\n", 1, 0},
+		{"eight fields", eight, 1, 0},
+		{"browser", benchRequest, 1, 0},
+		{"twelve fields", eight[:len(eight)-2] + "H: 8\r\nI: 9\r\nJ: 10\r\nK: 11\r\n\r\n", 2, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := []byte(tc.head)
+			fresh := testing.AllocsPerRun(100, func() {
+				p := new(Parser)
+				req := new(Request)
+				if n, err := p.Parse(in, req); n != len(in) || err != nil {
+					t.Fatalf("Parse = %d, %v", n, err)
+				}
+				sinkFields = req.Fields
+			})
+			// new(Parser) and new(Request) themselves: the engine allocates them
+			// with its connection.
+			if fresh -= 2; fresh > tc.fresh {
+				t.Errorf("a new Parser allocated %v times besides itself, want at most %v", fresh, tc.fresh)
+			}
+			var p Parser
+			var req Request
+			reused := testing.AllocsPerRun(100, func() {
+				p.Reset()
+				if n, err := p.Parse(in, &req); n != len(in) || err != nil {
+					t.Fatalf("Parse = %d, %v", n, err)
+				}
+			})
+			if reused > tc.reused {
+				t.Errorf("a reused Parser allocated %v times, want at most %v", reused, tc.reused)
+			}
+		})
+	}
+}
+
+var sinkFields []Field

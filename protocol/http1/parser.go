@@ -90,9 +90,22 @@ type fieldSpan struct {
 // Complete lines are checked in order, each first against the limits and then for its
 // syntax; an incomplete last line is checked against the limits only. The result is
 // therefore the same however the head is split across calls.
+//
+// A Parser indexes the first inlineSpans fields of a head in its own memory (no
+// allocation for a head of that size, on a new connection too), so it must not
+// be copied once used.
 type Parser struct {
 	Limits Limits
 
+	scanState
+	spans []fieldSpan // the field index: spanMem's, or the heap's past inlineSpans
+	// spanMem is the field index's first inlineSpans entries.
+	spanMem [inlineSpans]fieldSpan
+}
+
+// scanState is where a Parser is in the current head: all of it starts over
+// with the next head.
+type scanState struct {
 	state      parseState
 	pos        int // bytes already searched for a line end
 	lineStart  int // offset of the line being scanned
@@ -101,10 +114,13 @@ type Parser struct {
 	reqLineStart, methodEnd, targetStart, targetEnd int
 	major, minor                                    int
 
-	spans []fieldSpan
-	n     int    // head length once stateDone
-	err   *Error // the refusal once stateFailed
+	n   int    // head length once stateDone
+	err *Error // the refusal once stateFailed
 }
+
+// inlineSpans is how many fields a Parser indexes without allocating: what
+// curl, wrk, load balancers' health checks and most API clients send.
+const inlineSpans = 8
 
 // maxRetainedSpans bounds the field index a Parser keeps between heads, so that one
 // head with thousands of fields does not pin its memory for the connection's lifetime.
@@ -113,12 +129,19 @@ const maxRetainedSpans = 256
 // Reset prepares p for the next head. It keeps Limits and, up to a bound, the capacity
 // of its field index.
 func (p *Parser) Reset() {
-	spans := p.spans[:0]
-	if cap(spans) > maxRetainedSpans {
-		spans = nil
+	p.scanState = scanState{}
+	if cap(p.spans) > maxRetainedSpans {
+		p.spans = nil
 	}
-	limits := p.Limits
-	*p = Parser{Limits: limits, spans: spans}
+	p.spans = p.spans[:0]
+}
+
+// addSpan appends s to the field index, in spanMem while it fits.
+func (p *Parser) addSpan(s fieldSpan) {
+	if p.spans == nil {
+		p.spans = p.spanMem[:0]
+	}
+	p.spans = append(p.spans, s)
 }
 
 // Parse parses the head at the start of buf.
@@ -305,7 +328,7 @@ func (p *Parser) parseFieldLine(line []byte, base int) *Error {
 	if err != nil {
 		return err
 	}
-	p.spans = append(p.spans, fieldSpan{
+	p.addSpan(fieldSpan{
 		nameStart:  base,
 		nameEnd:    base + nameEnd,
 		valueStart: base + valueStart,

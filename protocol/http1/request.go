@@ -23,7 +23,18 @@ func NewRequest(ctx context.Context, head []byte, req *Request) (*http.Request, 
 // NewRequestIn is NewRequest building the request's URL and header values in mem,
 // which then belongs to the request.
 func NewRequestIn(ctx context.Context, head []byte, req *Request, mem *reqmem.Memory) (*http.Request, error) {
-	all := string(head)
+	return NewRequestShared(ctx, head, string(head), req, mem)
+}
+
+// NewRequestShared is NewRequestIn taking the request's strings from shared, a
+// copy of head the caller made: it starts with head's bytes and may go on with
+// more (the heads a client pipelined behind it, each request's strings then
+// sharing one copy). When shared is shorter than head, head is copied.
+func NewRequestShared(ctx context.Context, head []byte, shared string, req *Request, mem *reqmem.Memory) (*http.Request, error) {
+	if len(shared) < len(head) {
+		shared = string(head)
+	}
+	all := shared
 	sub := func(b []byte) string {
 		if len(b) == 0 {
 			return ""

@@ -5,6 +5,9 @@ import (
 	"net/http"
 	"reflect"
 	"testing"
+	"unsafe"
+
+	"github.com/gonicorn/gonicorn/internal/reqmem"
 )
 
 func TestNewRequest(t *testing.T) {
@@ -92,5 +95,61 @@ func TestNewRequestBadTarget(t *testing.T) {
 	}
 	if _, err := NewRequest(context.Background(), buf[:n], &req); err == nil {
 		t.Fatal("a target that is not a URL built a request")
+	}
+}
+
+// Requests pipelined together can share one copy of their heads: each is what
+// NewRequest builds from its own head, its strings cut from the shared copy,
+// which needs no allocation of its own; a copy too short for the head is not
+// used.
+func TestNewRequestShared(t *testing.T) {
+	heads := []string{
+		"GET /a?x=1 HTTP/1.1\r\nHost: h\r\nX-Custom-Thing: one\r\n\r\n",
+		"PROPFIND /b HTTP/1.1\r\nHost: h2\r\nx-two: 2\r\nX-Two: 3\r\n\r\n",
+		"GET /c HTTP/1.1\r\nHost: h3\r\n\r\n",
+	}
+	burst := heads[0] + heads[1] + heads[2]
+	shared := burst[:len(burst)-3] // the last head falls outside the copy
+	in := []byte(burst)
+	off := 0
+	for i, h := range heads {
+		var p Parser
+		var req Request
+		n, err := p.Parse(in[off:], &req)
+		if err != nil || n != len(h) {
+			t.Fatalf("head %d: Parse = %d, %v", i, n, err)
+		}
+		mine := ""
+		if off+n <= len(shared) {
+			mine = shared[off:]
+		}
+		got, err := NewRequestShared(context.Background(), in[off:off+n], mine, &req, new(reqmem.Memory))
+		if err != nil {
+			t.Fatalf("head %d: %v", i, err)
+		}
+		want, err := NewRequest(context.Background(), []byte(h), &req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Method != want.Method || got.RequestURI != want.RequestURI || got.Host != want.Host ||
+			!reflect.DeepEqual(got.Header, want.Header) || got.URL.String() != want.URL.String() {
+			t.Errorf("head %d: got %s %s %s %v, want %s %s %s %v", i, got.Method, got.RequestURI, got.Host, got.Header,
+				want.Method, want.RequestURI, want.Host, want.Header)
+		}
+		// Overwriting the input changes nothing: no string aliases it.
+		in2 := append([]byte(nil), in...)
+		copy(in[off:off+n], make([]byte, n))
+		if got.Host != want.Host || got.RequestURI != want.RequestURI {
+			t.Errorf("head %d: the request aliases its input", i)
+		}
+		in = in2
+		if mine != "" {
+			uri := unsafe.StringData(got.RequestURI)
+			base := uintptr(unsafe.Pointer(unsafe.StringData(shared)))
+			if p := uintptr(unsafe.Pointer(uri)); p < base || p >= base+uintptr(len(shared)) {
+				t.Errorf("head %d: RequestURI is not cut from the shared copy", i)
+			}
+		}
+		off += n
 	}
 }

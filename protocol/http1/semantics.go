@@ -12,6 +12,11 @@ func (p *Parser) finish(buf []byte, req *Request) *Error {
 	req.ContentLength = -1
 	req.Chunked, req.KeepAlive, req.Expect100 = false, false, false
 	req.Host, req.Upgrade, req.HTTP2Settings = nil, nil, nil
+	// The field list is made once at its size (a new connection's first head)
+	// and reused while the heads that follow fit.
+	if cap(req.Fields) < len(p.spans) {
+		req.Fields = make([]Field, 0, len(p.spans))
+	}
 	req.Fields = req.Fields[:0]
 
 	var sem headSemantics
