@@ -98,7 +98,8 @@ func (c *conn) release() {
 	if addr, ok := c.localAddr.(*net.TCPAddr); ok && len(c.loop.listeners) == 0 && len(addr.Zone) > 0 {
 		bsPool.Put(bs.StringToBytes(addr.Zone))
 	}
-	if addr, ok := c.remoteAddr.(*net.TCPAddr); ok && len(addr.Zone) > 0 {
+	// gonicorn: an accepted peer's zone is net's string, not the pool's (peerMem).
+	if addr, ok := c.remoteAddr.(*net.TCPAddr); ok && len(addr.Zone) > 0 && addr != &c.peer.tcp {
 		bsPool.Put(bs.StringToBytes(addr.Zone))
 	}
 	if addr, ok := c.localAddr.(*net.UDPAddr); ok && len(c.loop.listeners) == 0 && len(addr.Zone) > 0 {

@@ -228,7 +228,8 @@ const acceptBackoff = 100 * time.Millisecond
 // taken (the queue is empty or accepting failed).
 func (el *eventloop) acceptOne(ln *listener) bool {
 	a := ln.adopted
-	nfd, remote, err := accept4(ln.fd, ln.network)
+	var rsa unix.RawSockaddrAny
+	nfd, err := accept4(ln.fd, ln.network, &rsa)
 	switch err {
 	case nil:
 	case unix.EAGAIN, unix.EINTR:
@@ -254,7 +255,8 @@ func (el *eventloop) acceptOne(ln *listener) bool {
 		_ = el.armListeners()
 		return false
 	}
-	c := newStreamConn(ln.network, nfd, el, nil, ln.addr, remote)
+	c := newStreamConn(ln.network, nfd, el, nil, ln.addr, nil)
+	c.remoteAddr = c.peer.set(ln.network, &rsa) // in the conn: no allocation of its own
 	c.ctx = a.ctx
 	// Read what came with the connection before registering it: a client
 	// that sent its request at once (nginx does) may be answered and closed
@@ -276,62 +278,67 @@ func (el *eventloop) acceptOne(ln *listener) bool {
 	return true
 }
 
-// accept4 accepts one connection, non-blocking and close-on-exec, and returns
-// its peer's address. x/sys's Accept4 asks the kernel for SO_PROTOCOL on every
-// IPv4 connection (to tell L2TP apart): one system call per connection saved.
-func accept4(fd int, network string) (int, net.Addr, error) {
+// accept4 accepts one connection, non-blocking and close-on-exec, with its
+// peer's address in rsa (peerMem.set reads it). x/sys's Accept4 asks the
+// kernel for SO_PROTOCOL on every IPv4 connection (to tell L2TP apart): one
+// system call per connection saved.
+func accept4(fd int, network string, rsa *unix.RawSockaddrAny) (int, error) {
 	if network == "unix" {
 		// A unix peer's address is unnamed or unused: not asking for it spares
 		// the kernel copying it (unix_getname) on every connection.
 		r, _, e := unix.RawSyscall6(unix.SYS_ACCEPT4, uintptr(fd), 0, 0, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
 		if e != 0 {
-			return -1, nil, e
+			return -1, e
 		}
-		return int(r), &net.UnixAddr{Net: "unix"}, nil
+		return int(r), nil
 	}
-	var rsa unix.RawSockaddrAny
 	n := uint32(unix.SizeofSockaddrAny)
-	r, _, e := unix.RawSyscall6(unix.SYS_ACCEPT4, uintptr(fd), uintptr(unsafe.Pointer(&rsa)),
+	r, _, e := unix.RawSyscall6(unix.SYS_ACCEPT4, uintptr(fd), uintptr(unsafe.Pointer(rsa)),
 		uintptr(unsafe.Pointer(&n)), unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
 	if e != 0 {
-		return -1, nil, e
+		return -1, e
+	}
+	return int(r), nil
+}
+
+// peerMem is room for a connection's peer address inside its conn: accepting
+// needs no allocation for it (net.IPv4 and a *net.TCPAddr took two). A conn is
+// never reused, so the address stays valid for as long as anyone holds it.
+type peerMem struct {
+	tcp  net.TCPAddr
+	ip   [net.IPv6len]byte
+	unix net.UnixAddr
+}
+
+// set returns the peer address accept4 left in rsa on a network's listener,
+// as net reports it (a 16-byte IP, IPv4 in its mapped form), built in m.
+func (m *peerMem) set(network string, rsa *unix.RawSockaddrAny) net.Addr {
+	if network == "unix" {
+		m.unix = net.UnixAddr{Net: "unix"}
+		return &m.unix
 	}
 	switch rsa.Addr.Family {
 	case unix.AF_INET:
-		pp := (*unix.RawSockaddrInet4)(unsafe.Pointer(&rsa))
+		pp := (*unix.RawSockaddrInet4)(unsafe.Pointer(rsa))
 		p := (*[2]byte)(unsafe.Pointer(&pp.Port))
-		// gonicorn: the address and its IP in one allocation (net.IPv4 makes
-		// the IP, in its 16-byte form, separately).
-		a := newTCPAddr(int(p[0])<<8 | int(p[1]))
-		copy(a.IP, v4InV6Prefix)
-		copy(a.IP[12:], pp.Addr[:])
-		return int(r), a, nil
+		copy(m.ip[:], v4InV6Prefix)
+		copy(m.ip[12:], pp.Addr[:])
+		m.tcp = net.TCPAddr{IP: m.ip[:], Port: int(p[0])<<8 | int(p[1])}
+		return &m.tcp
 	case unix.AF_INET6:
-		pp := (*unix.RawSockaddrInet6)(unsafe.Pointer(&rsa))
+		pp := (*unix.RawSockaddrInet6)(unsafe.Pointer(rsa))
 		p := (*[2]byte)(unsafe.Pointer(&pp.Port))
-		a := newTCPAddr(int(p[0])<<8 | int(p[1]))
-		copy(a.IP, pp.Addr[:])
+		copy(m.ip[:], pp.Addr[:])
+		m.tcp = net.TCPAddr{IP: m.ip[:], Port: int(p[0])<<8 | int(p[1])}
 		if pp.Scope_id != 0 {
 			if ifi, err := net.InterfaceByIndex(int(pp.Scope_id)); err == nil {
-				a.Zone = ifi.Name
+				m.tcp.Zone = ifi.Name
 			}
 		}
-		return int(r), a, nil
+		return &m.tcp
 	}
-	return int(r), &net.TCPAddr{}, nil
-}
-
-// tcpAddrMem is a TCP address with room for its IP: one allocation.
-type tcpAddrMem struct {
-	addr net.TCPAddr
-	ip   [net.IPv6len]byte
+	m.tcp = net.TCPAddr{}
+	return &m.tcp
 }
 
 var v4InV6Prefix = []byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}
-
-// newTCPAddr returns a TCP address with port and a 16-byte IP to fill in.
-func newTCPAddr(port int) *net.TCPAddr {
-	m := &tcpAddrMem{}
-	m.addr.IP, m.addr.Port = m.ip[:], port
-	return &m.addr
-}

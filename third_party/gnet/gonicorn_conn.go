@@ -6,7 +6,9 @@
 package gnet
 
 import (
+	"io"
 	"net"
+	"os"
 	"runtime"
 	"sync/atomic"
 
@@ -38,6 +40,11 @@ type ConnControl interface {
 
 var _ ConnControl = (*conn)(nil)
 
+// errReadEOF is the error a connection closes with when its peer hung up: the
+// same read(2) EOF error gnet made per connection, made once (errors.Is(err,
+// io.EOF) holds; nothing writes to it).
+var errReadEOF error = os.NewSyscallError("read", io.EOF)
+
 // Owners of a connection's output (gonicornConn.out).
 const (
 	outFree   int32 = iota // nobody writes
@@ -54,6 +61,7 @@ type gonicornConn struct {
 	dupped     bool         // Dup was called: the epoll registration outlives close
 	unpolled   bool         // accepted, not yet in the poller (acceptOne reads first)
 	sendMore   bool         // in WriteBeforeClose: write with MSG_MORE (loop only)
+	peer       peerMem      // the peer's address of an accepted connection (acceptOne)
 }
 
 // holdOut gives the event loop the connection's output, waiting out a direct
