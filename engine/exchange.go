@@ -165,6 +165,7 @@ func (ex *exchange) Run(ctx context.Context) {
 	}
 	ex.c.srv.handler.ServeHTTP(&ex.w, r)
 	ex.w.finish()
+	ex.w.recycleHeader()
 	if ex.bodyBuf != nil {
 		// The handler has returned: nothing reads the buffered body any more.
 		b := ex.bodyBuf

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/gonicorn/gonicorn/internal/header"
 )
@@ -85,12 +86,37 @@ type handlerHeader struct {
 	fixed bool        // WriteHeader has been called
 }
 
+// headerMaps holds emptied response header maps for reuse: a handler that sets
+// a header otherwise costs a map and its first group of slots per response.
+var headerMaps sync.Pool
+
+// maxPooledHeader bounds the fields of a map kept for reuse (clear keeps a
+// map's capacity).
+const maxPooledHeader = 16
+
+// newHeaderMap returns an empty header map, reused when one is pooled.
+func newHeaderMap() http.Header {
+	if h, ok := headerMaps.Get().(http.Header); ok {
+		return h
+	}
+	return make(http.Header)
+}
+
+// putHeaderMap empties h and pools it; nothing may use h afterwards.
+func putHeaderMap(h http.Header) {
+	if len(h) > maxPooledHeader {
+		return
+	}
+	clear(h)
+	headerMaps.Put(h)
+}
+
 // get is the writer's Header: the live map before WriteHeader, a copy of it
 // (made on first use) afterwards.
 func (h *handlerHeader) get() http.Header {
 	if !h.fixed {
 		if h.head == nil {
-			h.head = make(http.Header)
+			h.head = newHeaderMap()
 		}
 		return h.head
 	}

@@ -569,7 +569,10 @@ func (w *response) finish() {
 		}
 	} else {
 		// Bounded all the same: the clock writes it if the next takes long.
-		w.c.readySince.CompareAndSwap(0, monoNow())
+		// (The first response of a chain marks the time; the clock is read once.)
+		if w.c.readySince.Load() == 0 {
+			w.c.readySince.CompareAndSwap(0, monoNow())
+		}
 	}
 	w.mu.Unlock()
 	w.ex.logAccess(status, n, w.hdr.head)
@@ -605,6 +608,23 @@ func (w *response) writeDirect(out *bytebufferpool.ByteBuffer) bool {
 		c.readySince.CompareAndSwap(0, monoNow())
 	}
 	return true
+}
+
+// recycleHeader pools the head's header map once the response is complete and
+// logged (finish): the handler has returned, and a ResponseWriter, its Header
+// included, may not be used after that (net/http's contract). A response cut
+// short (timed out, failed, hijacked) keeps its map: its handler may still run.
+func (w *response) recycleHeader() {
+	w.mu.Lock()
+	h := w.hdr.head
+	ok := h != nil && w.ex.state.Load() == exFinished && !w.hijacked && !w.gone
+	if ok {
+		w.hdr.head = nil
+	}
+	w.mu.Unlock()
+	if ok {
+		putHeaderMap(h)
+	}
 }
 
 // takeSent hands the final write's buffer to the loop.

@@ -207,6 +207,15 @@ func (el *eventloop) armListeners() error {
 // acceptAdopted accepts one connection from an adopted listener that polled
 // readable. A level-triggered listener with more queued polls readable again.
 func (el *eventloop) acceptAdopted(ln *listener) error {
+	if paused := el.engine.acceptPaused.Load(); paused != el.acceptState().paused {
+		// A Pause/ResumeAccepting this loop has not run yet (its request waits
+		// in the loop's queue behind this event): apply it first, so that no
+		// connection is accepted after PauseAccepting returned.
+		el.acceptState().paused = paused
+		if err := el.armListeners(); err != nil || paused {
+			return nil
+		}
+	}
 	el.acceptOne(ln)
 	return nil
 }

@@ -183,6 +183,37 @@ func TestPauseAndResumeAccepting(t *testing.T) {
 	gnEchoOnce(t, "tcp", ln.Addr().String(), "b")
 }
 
+// PauseAccepting holds from the moment it returns: a loop that has not yet run
+// the request (queued behind a listener event) checks it before accepting.
+func TestPauseAcceptingTakesEffectAtOnce(t *testing.T) {
+	h := &gnEchoHandler{}
+	cli := gnStartClient(t, h, 4)
+	ln, fd := gnListenFD(t, "tcp", "127.0.0.1:0")
+	if err := cli.AdoptListener(fd, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 100; i++ {
+		_ = ln.(*net.TCPListener).SetDeadline(time.Now().Add(5 * time.Second))
+		gnEchoOnce(t, "tcp", ln.Addr().String(), "a")
+		opened := h.opened.Load()
+		cli.PauseAccepting()
+		nc, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, err := ln.Accept()
+		if err != nil {
+			t.Fatalf("round %d: connection was not left in the backlog: %v", i, err)
+		}
+		other.Close()
+		nc.Close()
+		if h.opened.Load() != opened {
+			t.Fatalf("round %d: a loop accepted after PauseAccepting returned", i)
+		}
+		cli.ResumeAccepting()
+	}
+}
+
 func TestStopAcceptingSweepsTheQueue(t *testing.T) {
 	h := &gnEchoHandler{}
 	cli := gnStartClient(t, h, 2)
