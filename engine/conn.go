@@ -157,10 +157,6 @@ type conn struct {
 	// what it finished when it resumes (Server.inline); the handler need not wake it.
 	loopWaits atomic.Bool
 	iov       [][]byte
-
-	// remoteMem holds remoteAddr's bytes when they fit (remoteString): written
-	// once in newConn, before remoteAddr points into it, and never again.
-	remoteMem [remoteMemLen]byte
 }
 
 // h1State is what parsing HTTP/1 heads needs, kept apart from conn so that a
@@ -181,9 +177,16 @@ type httpConn struct {
 // opens a connection per request), allocated together: one allocation for
 // both. The exchange is used once (firstExchange) and never reused, so sharing
 // the allocation changes no lifetime: an exchange already kept its conn alive.
+//
+// remoteMem holds the bytes of remoteAddr (nginx's address, for the log: the
+// request's RemoteAddr is the client's, from REMOTE_ADDR), written once in
+// newConn and never again. An HTTP/1 connection's remoteAddr is every
+// request's RemoteAddr, which handlers keep (a rate limiter's key): it gets a
+// string of its own, which keeps nothing else alive.
 type uwsgiConn struct {
 	conn
-	ex exchange
+	ex        exchange
+	remoteMem [remoteMemLen]byte
 }
 
 // remoteMemLen is room for any IPv4 or IPv6 address with its port, without a
@@ -268,17 +271,19 @@ func (c *conn) flushHeld() gnet.Action {
 // exchange of its one request on a uWSGI listener.
 func newConn(s *Server, lf *listenerFD, gc gnet.Conn) *conn {
 	var c *conn
+	remote := gc.RemoteAddr()
 	if lf.uwsgi {
 		uc := &uwsgiConn{}
 		c = &uc.conn
 		c.first = &uc.ex
+		c.remoteAddr = remoteStringIn(&uc.remoteMem, remote)
 	} else {
 		hc := &httpConn{}
 		c = &hc.conn
 		c.h1 = &hc.h1
 		c.h1.parser.Limits = h1Limits(s.cfg)
+		c.remoteAddr = remoteString(remote)
 	}
-	remote := gc.RemoteAddr()
 	c.srv = s
 	c.gc = gc
 	c.ctl = gc.(gnet.ConnControl)
@@ -286,7 +291,6 @@ func newConn(s *Server, lf *listenerFD, gc gnet.Conn) *conn {
 	c.lctx = lf.lctx
 	c.ln = lf.ln
 	c.dialect = dialectOf(lf.uwsgi)
-	c.remoteAddr = c.remoteString(remote)
 	c.localAddr = gc.LocalAddr()
 	c.trustedProxy = s.forwardedAllow.AllowAddr(remote)
 	c.proxy = s.proxy.waitFor(c.localAddr, remote)
@@ -331,18 +335,18 @@ func headerBytesLimit(line, fields, fieldSize int) int {
 	return min(n, 1<<20)
 }
 
-// remoteString is remoteString(a) with a TCP peer's bytes in c.remoteMem: no
-// allocation of its own.
-func (c *conn) remoteString(a net.Addr) string {
+// remoteStringIn is remoteString(a) with a TCP peer's bytes in mem, which the
+// caller never writes again (the string aliases it): no allocation of its own.
+// The string keeps mem's whole allocation alive.
+func remoteStringIn(mem *[remoteMemLen]byte, a net.Addr) string {
 	t, ok := a.(*net.TCPAddr)
 	if !ok {
 		return remoteString(a)
 	}
-	b, ok := appendTCPAddr(c.remoteMem[:0], t)
-	if !ok || len(b) == 0 || &b[0] != &c.remoteMem[0] {
+	b, ok := appendTCPAddr(mem[:0], t)
+	if !ok || len(b) == 0 || &b[0] != &mem[0] {
 		return tcpAddrString(t)
 	}
-	// c.remoteMem is written here once and never again: the string is immutable.
 	return unsafe.String(&b[0], len(b))
 }
 

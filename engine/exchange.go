@@ -26,7 +26,7 @@ type exchange struct {
 	w          response
 	handle     *pool.Handle
 	start      int64 // monoNow when the request was read
-	closeAfter bool // the request asked to close (or the protocol always closes)
+	closeAfter bool  // the request asked to close (or the protocol always closes)
 	expect100  bool
 	bodyBuf    *bytebufferpool.ByteBuffer // a buffered body, released when the handler returns
 	hijack     chan hijackResult          // set while a Hijack waits for the loop

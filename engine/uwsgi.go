@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,7 +46,9 @@ func (c *conn) readPacket() (bool, gnet.Action) {
 	}
 	_, _ = c.gc.Discard(n)
 	if r.RemoteAddr == "" || r.RemoteAddr == ":" {
-		r.RemoteAddr = c.remoteAddr
+		// A copy: c.remoteAddr lives in the conn's memory (uwsgiConn), which a
+		// handler keeping the string would keep alive whole.
+		r.RemoteAddr = strings.Clone(c.remoteAddr)
 	}
 	c.requests++
 	c.setDeadline(time.Time{})
