@@ -6,8 +6,9 @@
 #   with a Python hello-world app behind nginx: each server its own process pinned with
 #   `taskset -c 0`; wrk/h2load, nginx (one worker) and strace pinned to CPU 1. Server
 #   CPU = utime+stime of its whole process tree (/proc) over the measured run, per
-#   request. Every wrk response's status and body is checked (Lua), h2load's statuses
-#   and body bytes; a run with any error has no numbers and makes the script fail.
+#   request. Every wrk response's status is counted and its length checked against a
+#   probe's (status and body checked), h2load's statuses and body bytes; a run with any
+#   error has no numbers and makes the script fail.
 #
 # Scenarios (BENCH_ONLY patterns match SCENARIO or SCENARIO/SERVER, comma-separated):
 #   keepalive   wrk -c64                         gonicorn nethttp fasthttp

@@ -51,25 +51,32 @@ const wrkOut = `Running 1s test @ http://127.0.0.1:1/
   100000 requests in 1.00s, 12.00MB read
 Requests/sec: 100000.00
 Transfer/sec:     12.00MB
-binbench-check good=100000 bad=0 first_bad=""
+binbench-check requests=100000 bytes=12000600 status_errors=0
 `
 
 func TestParseWrk(t *testing.T) {
-	r, err := parseWrk(wrkOut)
+	// 100,000 responses of 120 bytes, and 5 cut by the end of the run.
+	r, err := parseWrk(wrkOut, wireSize{size: 120}, 64)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// A connection's last response may be shorter by "keep-alive" - "close".
+	if _, err := parseWrk(strings.Replace(wrkOut, "bytes=12000600", "bytes=11999000", 1), wireSize{size: 120, shrink: 5}, 64); err != nil {
+		t.Errorf("responses shortened by Connection: close: %v", err)
 	}
 	if r.requests != 100000 || r.elapsed != time.Second || r.p50 != 550*time.Microsecond || r.p99 != 1500*time.Microsecond {
 		t.Errorf("got %+v", r)
 	}
 	for name, out := range map[string]string{
-		"bad bodies":   strings.Replace(wrkOut, "bad=0", "bad=3", 1),
-		"unchecked":    strings.Replace(wrkOut, "good=100000", "good=10", 1),
-		"no check":     strings.Replace(wrkOut, "binbench-check", "x", 1),
-		"non-2xx":      strings.Replace(wrkOut, "Requests/sec", "  Non-2xx or 3xx responses: 5\nRequests/sec", 1),
-		"socket error": strings.Replace(wrkOut, "Requests/sec", "  Socket errors: connect 0, read 1, write 0, timeout 0\nRequests/sec", 1),
+		"status errors":       strings.Replace(wrkOut, "status_errors=0", "status_errors=3", 1),
+		"other request count": strings.Replace(wrkOut, "requests=100000", "requests=99999", 1),
+		"shorter responses":   strings.Replace(wrkOut, "bytes=12000600", "bytes=11999999", 1),
+		"longer responses":    strings.Replace(wrkOut, "bytes=12000600", "bytes=12100000", 1),
+		"no check":            strings.Replace(wrkOut, "binbench-check", "x", 1),
+		"non-2xx":             strings.Replace(wrkOut, "Requests/sec", "  Non-2xx or 3xx responses: 5\nRequests/sec", 1),
+		"socket error":        strings.Replace(wrkOut, "Requests/sec", "  Socket errors: connect 0, read 1, write 0, timeout 0\nRequests/sec", 1),
 	} {
-		if _, err := parseWrk(out); err == nil {
+		if _, err := parseWrk(out, wireSize{size: 120}, 64); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}

@@ -7,9 +7,10 @@
 // h2load) and nginx, when there is one, run pinned to the load CPU (taskset -c 1).
 // The server's CPU time is utime+stime of its whole process tree from /proc, read
 // before and after the measured run, divided by the requests served. Every wrk
-// response's status and body is checked by a Lua script, h2load's statuses and body
-// bytes are checked, and a few responses are checked with Go's client before each
-// run: a run with any wrong answer, error or timeout has no numbers.
+// response's status is counted and its length checked against a probe's (whose
+// status and body are checked before and after each run), h2load's statuses and
+// body bytes are checked, and a few responses are checked with Go's client before
+// each run: a run with any wrong answer, error or timeout has no numbers.
 //
 // It also counts system calls per request (strace -c -f attached to gonicorn's
 // worker and to uWSGI, under a fixed number of requests through nginx uwsgi_pass).
