@@ -71,6 +71,25 @@ func intSetting(s setting, field func(*Config) *int, lo, hi int64) *setting {
 	return &s
 }
 
+// bytesSetting is a size in bytes, written with an optional K, M, G or T
+// (parseBytes); never negative.
+func bytesSetting(s setting, field func(*Config) *int64) *setting {
+	s.kind = vNumber
+	s.set = func(c *Config, v string) error {
+		n, err := parseBytes(v)
+		*field(c) = n
+		return err
+	}
+	s.text = func(c *Config) string { return strconv.FormatInt(*field(c), 10) }
+	s.check = func(c *Config) error {
+		if *field(c) < 0 {
+			return errors.New(bytesReason)
+		}
+		return nil
+	}
+	return &s
+}
+
 func uint32Setting(s setting, field func(*Config) *uint32, lo, hi int64) *setting {
 	s.kind = vNumber
 	s.set = func(c *Config, v string) error {
@@ -280,35 +299,12 @@ var settings = []*setting{
 	intSetting(setting{flag: "max-requests-jitter", names: []string{"max_requests_jitter"}, metavar: "INT", section: sectionWorkers,
 		help: "add a random 0..INT to --max-requests per worker"},
 		func(c *Config) *int { return &c.MaxRequestsJitter }, 0, noLimit),
-	{flag: "max-worker-memory", names: []string{"max_worker_memory"}, metavar: "BYTES", section: sectionWorkers,
-		help: "recycle a worker whose RSS exceeds BYTES (512M, 1G); 0 = never", kind: vNumber,
-		set: func(c *Config, v string) error {
-			n, err := parseBytes(v)
-			c.MaxWorkerMemory = n
-			return err
-		},
-		text: func(c *Config) string { return strconv.FormatInt(c.MaxWorkerMemory, 10) },
-		check: func(c *Config) error {
-			if c.MaxWorkerMemory < 0 {
-				return errors.New(bytesReason)
-			}
-			return nil
-		}},
-
-	{flag: "gc-min-heap", names: []string{"gc_min_heap"}, metavar: "BYTES", section: sectionWorkers,
-		help: "a worker's garbage collector lets a small heap grow to BYTES (32M, 64M) before collecting; above it GOGC paces as usual; 0 = GOGC alone", kind: vNumber,
-		set: func(c *Config, v string) error {
-			n, err := parseBytes(v)
-			c.GCMinHeap = n
-			return err
-		},
-		text: func(c *Config) string { return strconv.FormatInt(c.GCMinHeap, 10) },
-		check: func(c *Config) error {
-			if c.GCMinHeap < 0 {
-				return errors.New(bytesReason)
-			}
-			return nil
-		}},
+	bytesSetting(setting{flag: "max-worker-memory", names: []string{"max_worker_memory"}, metavar: "BYTES", section: sectionWorkers,
+		help: "recycle a worker whose RSS exceeds BYTES (512M, 1G); 0 = never"},
+		func(c *Config) *int64 { return &c.MaxWorkerMemory }),
+	bytesSetting(setting{flag: "gc-min-heap", names: []string{"gc_min_heap"}, metavar: "BYTES", section: sectionWorkers,
+		help: "a worker's garbage collector lets a small heap grow to BYTES (32M, 64M) before collecting; above it GOGC paces as usual; 0 = GOGC alone"},
+		func(c *Config) *int64 { return &c.GCMinHeap }),
 
 	durationSetting(setting{flag: "timeout", short: 't', names: []string{"timeout"}, section: sectionTimeouts,
 		help: "handler deadline and worker heartbeat timeout; 0 = off"},
