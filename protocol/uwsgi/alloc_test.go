@@ -26,6 +26,12 @@ func TestNewRequestInAllocations(t *testing.T) {
 			"HTTP_USER_AGENT", "Mozilla/5.0 (X11; Linux x86_64)", "HTTP_ACCEPT", "text/html,*/*;q=0.8",
 			"HTTP_ACCEPT_LANGUAGE", "en-US,en;q=0.5", "HTTP_ACCEPT_ENCODING", "gzip, deflate, br",
 			"HTTP_COOKIE", "session=0123456789abcdef", "HTTP_X_APP_TRACE", "abc-123"), 4},
+		// Eight header fields and no body: the map is made for eight, small
+		// (no room kept for the absent Content-Type and Content-Length).
+		{"eight headers", nginxGET("REQUEST_URI", "/", "HTTP_HOST", "h",
+			"HTTP_USER_AGENT", "ua", "HTTP_ACCEPT", "*/*", "HTTP_ACCEPT_LANGUAGE", "en",
+			"HTTP_ACCEPT_ENCODING", "gzip", "HTTP_COOKIE", "a=b", "HTTP_X_APP_TRACE", "t",
+			"HTTP_X_REQUEST_ID", "r", "HTTP_REFERER", "https://h/"), 4},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var p Packet

@@ -141,6 +141,16 @@ func NewRequestIn(ctx context.Context, p *Packet, mem *reqmem.Memory) (*http.Req
 		return nil, errBadContentType
 	}
 
+	// The header's fields, exactly: a map made for more than 8 is a large one
+	// (two allocations more), so no room is kept for absent CONTENT_* fields.
+	fields := c.headers
+	if len(c.contentType) > 0 {
+		fields++
+	}
+	if len(c.contentLength) > 0 {
+		fields++
+	}
+
 	var a arena
 	a.b.Grow(c.arenaBytes)
 	method, ok := header.Method(c.method)
@@ -151,7 +161,7 @@ func NewRequestIn(ctx context.Context, p *Packet, mem *reqmem.Memory) (*http.Req
 	tmpl := http.Request{
 		Method:        method,
 		ContentLength: contentLength,
-		Header:        make(http.Header, c.headers+2),
+		Header:        make(http.Header, fields),
 	}
 	r := &tmpl
 	if c.secure {
@@ -171,7 +181,7 @@ func NewRequestIn(ctx context.Context, p *Packet, mem *reqmem.Memory) (*http.Req
 
 	// One backing array for every header's value list; a repeated header outgrows
 	// its one-element slot and appends into a slice of its own.
-	values := mem.HeaderValues(c.headers + 2)[:0]
+	values := mem.HeaderValues(fields)[:0]
 	if len(c.contentType) > 0 {
 		values = append(values, a.str(c.contentType))
 		r.Header["Content-Type"] = values[len(values)-1:]
