@@ -41,7 +41,7 @@ test: deps tools vet
 	GONICORN_REQUIRE_TOOLS=1 PATH="$(BIN):$$PATH" $(GO) test -count=1 -timeout 12m ./...
 	$(GO) test -count=1 -race -timeout 8m ./engine/ ./pool/ ./protocol/... ./supervisor/ ./internal/...
 	cd bench/peers && $(GO) test -count=1 -mod=mod .
-	cd third_party/gnet && $(GO) test -count=1 -race -run 'Adopt|Accepting|PauseRead|PausedRead|TryWrite|CloseReuses|WriteBeforeClose' .
+	cd third_party/gnet && $(GO) test -count=1 -race -run 'Adopt|Accepting|PauseRead|PausedRead|TryWrite|CloseReuses|WriteBeforeClose|StreamConn' .
 
 # bench writes bench/results/results.md and chart.png (about 9 minutes); see scripts/bench.sh
 # (the binary-as-run comparison alone, one scenario at a time: scripts/bench-binary.sh).

@@ -151,11 +151,11 @@ func mallocsPerRequest(t *testing.T, n int, serve func(n int)) float64 {
 //
 //	keep-alive   5: exchange, head copy, request, its header map (2)
 //	pipelined16  3.2: the same, with one exchange block and one head copy per burst
-//	uwsgi        7: gnet's conn (2: its struct, its I/O callback), the conn
-//	               with its exchange, the request's strings, request, header
-//	               map (2); a woken loop adds gnet's wake and close tasks (4)
-//	http-close   10: gnet's conn (2), the conn, its peer's address (the
-//	               requests' RemoteAddr), its field list, and keep-alive's 5
+//	uwsgi        6: gnet's conn, the conn with its exchange, the request's
+//	               strings, request, header map (2); a woken loop adds gnet's
+//	               wake and close tasks (4)
+//	http-close   9: gnet's conn, the conn, its peer's address (the requests'
+//	               RemoteAddr), its field list, and keep-alive's 5
 func TestAllocationsPerRequest(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector adds allocations")
@@ -172,9 +172,9 @@ func TestAllocationsPerRequest(t *testing.T) {
 		{"keep-alive, woken", 1, 5.5, keepAliveClient(1)},
 		{"pipelined16", procs, 3.5, keepAliveClient(16)},
 		{"pipelined16, woken", 1, 3.5, keepAliveClient(16)},
-		{"uwsgi", procs, 7.5, rawClient(helloUWSGIPacket())},
-		{"uwsgi, woken", 1, 11.5, rawClient(helloUWSGIPacket())},
-		{"http-close", procs, 10.5, rawClient([]byte("GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: test\r\nConnection: close\r\n\r\n"))},
+		{"uwsgi", procs, 6.5, rawClient(helloUWSGIPacket())},
+		{"uwsgi, woken", 1, 10.5, rawClient(helloUWSGIPacket())},
+		{"http-close", procs, 9.5, rawClient([]byte("GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: test\r\nConnection: close\r\n\r\n"))},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.loops == 1 && procs == 1 {

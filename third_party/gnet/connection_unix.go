@@ -66,7 +66,12 @@ func newStreamConn(proto string, fd int, el *eventloop, sa unix.Sockaddr, localA
 		remoteAddr:     remoteAddr,
 		pollAttachment: netpoll.PollAttachment{FD: fd},
 	}
-	c.pollAttachment.Callback = c.processIO
+	if pollCallbacks {
+		// gonicorn: only the poll_opt reactor calls the attachment's callback;
+		// the default one finds the conn by its descriptor. The method value is
+		// an allocation per connection, made only where it is used.
+		c.pollAttachment.Callback = c.processIO
+	}
 	c.outboundBuffer.Reset(el.engine.opts.WriteBufferCap)
 	return
 }

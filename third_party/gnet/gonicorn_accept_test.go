@@ -176,3 +176,17 @@ func TestAdoptedPeerAddressAndHangUp(t *testing.T) {
 		})
 	}
 }
+
+// A stream conn is one allocation: the default reactor finds it by its
+// descriptor, so no poll callback (a method value) is made for it.
+func TestStreamConnIsOneAllocation(t *testing.T) {
+	el := &eventloop{engine: &engine{opts: &Options{WriteBufferCap: 64 << 10}}}
+	if n := testing.AllocsPerRun(100, func() {
+		c := newStreamConn("tcp", 3, el, nil, nil, nil)
+		if c.fd != 3 {
+			t.Fatal("wrong descriptor")
+		}
+	}); n != 1 {
+		t.Fatalf("newStreamConn allocated %v times, want 1", n)
+	}
+}

@@ -24,6 +24,10 @@ import (
 	"github.com/panjf2000/gnet/v2/pkg/netpoll"
 )
 
+// pollCallbacks reports whether this reactor calls a conn's PollAttachment
+// callback (gonicorn: it finds the conn by its descriptor instead).
+const pollCallbacks = false
+
 func (el *eventloop) rotate() error {
 	if el.engine.opts.LockOSThread {
 		runtime.LockOSThread()

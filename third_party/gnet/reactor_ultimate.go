@@ -23,6 +23,10 @@ import (
 	errorx "github.com/panjf2000/gnet/v2/pkg/errors"
 )
 
+// pollCallbacks reports whether this reactor calls a conn's PollAttachment
+// callback (gonicorn: newStreamConn sets it only then).
+const pollCallbacks = true
+
 func (el *eventloop) rotate() error {
 	if el.engine.opts.LockOSThread {
 		runtime.LockOSThread()
