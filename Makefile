@@ -43,7 +43,7 @@ test: deps tools vet
 	cd bench/peers && $(GO) test -count=1 -mod=mod .
 	cd third_party/gnet && $(GO) test -count=1 -race -run 'Adopt|Accepting|PauseRead|PausedRead|TryWrite|CloseReuses|WriteBeforeClose|StreamConn' .
 
-# bench writes bench/results/results.md and chart.png (about 9 minutes); see scripts/bench.sh
+# bench writes bench/results/results.md and chart.png (about 11 minutes); see scripts/bench.sh
 # (the binary-as-run comparison alone, one scenario at a time: scripts/bench-binary.sh).
 bench: deps tools build
 	./scripts/bench.sh
