@@ -73,7 +73,7 @@ func updateReadme(path, summary, date, loadavg, duration string, inputs []string
 		return err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n\nMeasured %s on %s, %s, Go %s, by `make bench` (each run %s, medians of the rounds; load average before the run %s: other engineers' builds and tests shared the two CPUs, so requests/s moves between runs more than CPU per request does). CPU per request is the server's whole process tree's.\n\n",
+	fmt.Fprintf(&b, "%s\n\nMeasured %s on %s, %s, Go %s, by `make bench` (each run %s, medians of the rounds; load average before the run %s; the machine is a shared virtual one whose speed moves between runs and within one, by 10-30%%, so compare within a run, and see results.md for each round). CPU per request is the server's whole process tree's.\n\n",
 		readmeBegin, date, machine(), "Linux "+strings.TrimSpace(readFile("/proc/sys/kernel/osrelease")), strings.TrimPrefix(runtime.Version(), "go"), duration, loadavg)
 	b.WriteString(strings.TrimSpace(string(sum)) + "\n")
 	var rows []report.Row
