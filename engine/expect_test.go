@@ -242,21 +242,7 @@ func TestH2ExpectContinueQueuedPastBodyTimeoutIsKept(t *testing.T) {
 			_, holderBR := holdSlot(t, ts, h.slotHolder)
 			body := []byte(strings.Repeat("h", tc.first+tc.rest))
 			r := dialRaw(t, ts.addr)
-			r.write(h2.AppendHeaders(nil, 1, false, true, r.block(":method", "POST", ":scheme", "http", ":path", "/echo",
-				":authority", "x", "expect", "100-continue", "content-length", strconv.Itoa(len(body)))))
-			for {
-				f, err := r.next(5 * time.Second)
-				if err != nil {
-					t.Fatalf("no 100 Continue: %v", err)
-				}
-				if f.Type == h2.FrameHeaders && f.StreamID == 1 {
-					fields, _ := r.dec.DecodeFull(f.Data)
-					if len(fields) == 0 || fields[0].Value != "100" || f.Flags.Has(h2.FlagEndStream) {
-						t.Fatalf("first head %v", fields)
-					}
-					break
-				}
-			}
+			postExpectContinue(t, r, len(body))
 			r.write(h2.AppendData(nil, 1, tc.rest == 0, body[:tc.first]))
 			waitUntil(t, 10*time.Second, func() bool { return ts.srv.pool.Queued() == 1 }, "the stream to queue")
 			time.Sleep(3 * cfg.BodyTimeout)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -303,11 +304,12 @@ func TestH2UpgradeAnswersAsStreamOne(t *testing.T) {
 	}
 }
 
-func TestH2ExpectContinue(t *testing.T) {
-	ts := startServer(t, testConfig(), nil)
-	r := dialRaw(t, ts.addr)
+// postExpectContinue opens stream 1 as a POST to /echo of length bytes with
+// Expect: 100-continue, and waits for the 100 Continue head.
+func postExpectContinue(t *testing.T, r *rawH2, length int) {
+	t.Helper()
 	r.write(h2.AppendHeaders(nil, 1, false, true, r.block(":method", "POST", ":scheme", "http", ":path", "/echo",
-		":authority", "x", "expect", "100-continue", "content-length", "5")))
+		":authority", "x", "expect", "100-continue", "content-length", strconv.Itoa(length))))
 	for {
 		f, err := r.next(5 * time.Second)
 		if err != nil {
@@ -321,6 +323,12 @@ func TestH2ExpectContinue(t *testing.T) {
 			break
 		}
 	}
+}
+
+func TestH2ExpectContinue(t *testing.T) {
+	ts := startServer(t, testConfig(), nil)
+	r := dialRaw(t, ts.addr)
+	postExpectContinue(t, r, 5)
 	r.write(h2.AppendData(nil, 1, true, []byte("hello")))
 	if resp := r.readResponse(1); resp.status != 200 || string(resp.body) != "hello" {
 		t.Fatalf("%+v", resp)
