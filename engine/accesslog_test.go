@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/gonicorn/gonicorn/internal/config"
 	"github.com/gonicorn/gonicorn/internal/demo"
 	"github.com/gonicorn/gonicorn/internal/logs"
+	"github.com/gonicorn/gonicorn/protocol/uwsgi"
 )
 
 func TestAccessLogLineInGunicornFormat(t *testing.T) {
@@ -103,5 +105,84 @@ func TestConnectionCapStaysBelowTheFileLimit(t *testing.T) {
 				t.Fatalf("cap %d, want %d", got, tc.cap)
 			}
 		})
+	}
+}
+
+// TestHostIsNotAHeader: on every protocol a handler finds the host in r.Host
+// only, as net/http's server hands it over, and the access log's {host}i still
+// prints it.
+func TestHostIsNotAHeader(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, r.Host+"|"+strings.Join(r.Header.Values("Host"), ","))
+	})
+	for _, tc := range []struct {
+		proto string
+		get   func(t *testing.T, addr string) string // the response body
+	}{
+		{"http", func(t *testing.T, addr string) string {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			io.WriteString(c, "GET / HTTP/1.1\r\nHost: one.example\r\n\r\n")
+			_, body := readResponse(t, bufio.NewReader(c), "GET")
+			return body
+		}},
+		{"http", func(t *testing.T, addr string) string { // absolute form: its host wins
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			io.WriteString(c, "GET http://named.example/ HTTP/1.1\r\nHost: other.example\r\n\r\n")
+			_, body := readResponse(t, bufio.NewReader(c), "GET")
+			return body
+		}},
+		{"http", func(t *testing.T, addr string) string { // h2c, prior knowledge
+			req, _ := http.NewRequest("GET", "http://"+addr+"/", nil)
+			req.Host = "two.example"
+			resp, err := h2Client(t, nil).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return string(b)
+		}},
+		{"uwsgi", func(t *testing.T, addr string) string {
+			pkt, _ := uwsgi.AppendPacket(nil, "REQUEST_METHOD", "GET", "REQUEST_URI", "/", "PATH_INFO", "/",
+				"SERVER_PROTOCOL", "HTTP/1.1", "HTTP_HOST", "three.example", "SERVER_NAME", "s", "SERVER_PORT", "80")
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			c.Write(pkt)
+			_, body := readResponse(t, bufio.NewReader(c), "GET")
+			return body
+		}},
+	} {
+		lines := &lockedBuffer{ch: make(chan []byte, 64)}
+		al, err := logs.NewAccessLog(lines, "%({host}i)s %({HTTP_HOST}e)s")
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := testConfig()
+		o.Log, o.Access = zerolog.Nop(), al
+		_, addr := serveOn(t, o, h, tc.proto)
+		body := tc.get(t, addr)
+		host, header, _ := strings.Cut(body, "|")
+		if host == "" || header != "" {
+			t.Errorf("%s: r.Host %q, Host header %q; want the host and no header", tc.proto, host, header)
+		}
+		waitUntil(t, 5*time.Second, func() bool { return strings.Contains(lines.String(), "\n") }, "an access log line")
+		if line := strings.TrimSpace(lines.String()); line != host+" "+host {
+			t.Errorf("%s: access line %q, want %q twice", tc.proto, line, host)
+		}
+		t.Logf("%s: %s", tc.proto, host)
 	}
 }

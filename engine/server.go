@@ -456,6 +456,7 @@ func (s *Server) recordRequest(p stats.Protocol, r *http.Request, start int64, s
 		Method:     r.Method,
 		RequestURI: r.RequestURI,
 		Proto:      r.Proto,
+		Host:       r.Host,
 		Status:     status,
 		BodyBytes:  bodyBytes,
 		Start:      time.Now().Add(-d),

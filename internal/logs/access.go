@@ -33,6 +33,8 @@ type AccessEntry struct {
 	Start time.Time
 	// Duration is how long the request took: T s, M ms, D µs (integers), L decimal s.
 	Duration time.Duration
+	// Host is the request's host (net/http's r.Host): {host}i and {HTTP_HOST}e print it.
+	Host string
 	// ReqHeader and RespHeader feed f (Referer), a (User-Agent), u (basic-auth user),
 	// {Name}i and {Name}o. Keys are expected in canonical form, as net/http keeps them.
 	ReqHeader, RespHeader http.Header
@@ -71,12 +73,13 @@ const (
 	cgiRemoteAddr
 	cgiRemotePort
 	cgiHeader // HTTP_*, CONTENT_TYPE, CONTENT_LENGTH: a request header (atom.text)
+	cgiHost   // HTTP_HOST and {host}i: the request's Host, which is not in its header
 )
 
 var cgiNames = map[string]cgiVar{
 	"REQUEST_METHOD": cgiRequestMethod, "RAW_URI": cgiRawURI, "REQUEST_URI": cgiRawURI,
 	"PATH_INFO": cgiPathInfo, "QUERY_STRING": cgiQueryString, "SERVER_PROTOCOL": cgiServerProtocol,
-	"REMOTE_ADDR": cgiRemoteAddr, "REMOTE_PORT": cgiRemotePort,
+	"REMOTE_ADDR": cgiRemoteAddr, "REMOTE_PORT": cgiRemotePort, "HTTP_HOST": cgiHost,
 }
 
 // NewAccessLog compiles format (Gunicorn's %(atom)s syntax) for lines written to w.
@@ -92,6 +95,9 @@ func NewAccessLog(w io.Writer, format string) (*AccessLog, error) {
 		switch a.Kind {
 		case accessformat.RequestHeader, accessformat.ResponseHeader:
 			c.text = textproto.CanonicalMIMEHeaderKey(a.Text)
+			if a.Kind == accessformat.RequestHeader && c.text == "Host" {
+				c = atom{kind: accessformat.Environ, cgi: cgiHost}
+			}
 		case accessformat.Environ:
 			c = compileEnviron(a.Text)
 		}
@@ -238,6 +244,8 @@ func appendEnviron(b []byte, a *atom, e *AccessEntry) []byte {
 		return append(b, '-')
 	case cgiHeader:
 		return appendHeader(b, e.ReqHeader, a.text)
+	case cgiHost:
+		return appendOrDash(b, e.Host)
 	}
 	return appendOrDash(b, a.text)
 }

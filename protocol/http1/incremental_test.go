@@ -3,9 +3,11 @@ package http1
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -148,6 +150,19 @@ func TestParseAgreesWithNetHTTP(t *testing.T) {
 				if !found {
 					t.Errorf("field %q: %q not in net/http's %q", f.Name, f.Value, std.Header.Values(name))
 				}
+			}
+			// The handler's view: what net/http's server hands a handler (its
+			// conn deletes Host after ReadRequest).
+			r, err := NewRequest(context.Background(), in[:n], req)
+			if err != nil {
+				t.Fatalf("NewRequest: %v", err)
+			}
+			delete(std.Header, "Host")
+			if r.Host != std.Host {
+				t.Errorf("r.Host = %q, net/http %q", r.Host, std.Host)
+			}
+			if !reflect.DeepEqual(r.Header, std.Header) {
+				t.Errorf("r.Header = %q, net/http %q", r.Header, std.Header)
 			}
 		})
 	}

@@ -76,7 +76,9 @@ func NewRequestShared(ctx context.Context, head []byte, shared string, req *Requ
 		return nil, err
 	}
 	tmpl.URL = &mem.URL
-	if tmpl.Host == "" && tmpl.URL.Host != "" {
+	if tmpl.URL.Host != "" {
+		// An absolute-form target names the host; the Host field is ignored
+		// (RFC 9112 §3.2.2), as net/http does.
 		tmpl.Host = tmpl.URL.Host
 	}
 	if req.ContentLength < 0 {
@@ -91,6 +93,9 @@ func NewRequestShared(ctx context.Context, head []byte, shared string, req *Requ
 	vals := mem.HeaderValues(len(req.Fields))
 	for i, f := range req.Fields {
 		name := canonicalName(f.Name, sub)
+		if name == "Host" || name == "Transfer-Encoding" && req.Chunked {
+			continue // in r.Host or r.TransferEncoding only, as net/http keeps them
+		}
 		vals[i] = sub(f.Value)
 		if old, ok := tmpl.Header[name]; ok {
 			tmpl.Header[name] = append(old, vals[i])
