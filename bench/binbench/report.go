@@ -195,6 +195,9 @@ func (r *Report) Targets() []Target {
 				t.Met = x >= want
 				t.Measured = fmt.Sprintf("%.2fx (%s vs %s req/s; %.1f vs %.1f µs/req)", x,
 					report.Thousands(g.ReqPerSec), report.Thousands(p.ReqPerSec), g.CPUPerReq, p.CPUPerReq)
+				if pr := r.roundRatios(sc, Gonicorn, peer); len(pr) > 1 {
+					t.Measured += fmt.Sprintf("; round by round %s (median %.2fx)", joinRatios(pr), median(slices.Clone(pr)))
+				}
 			}
 		}
 		out = append(out, t)
@@ -238,6 +241,42 @@ func (r *Report) Targets() []Target {
 	ratio("pipelined 16 deep", "pipelined", NetHTTP, "≥ 4x net/http req/s", 4, false)
 	ratio("h2c", "h2c", NetHTTPH2C, "≥ 4x net/http h2c req/s", 4, false)
 	return out
+}
+
+// roundRatios is server's req/s over peer's in each round both passed, in round
+// order. The two runs of a round are adjacent in time, so they share the
+// machine's speed of the moment, which a ratio of medians over all rounds does
+// not: the report shows these beside the verdict, which stays the ratio of the
+// medians.
+func (r *Report) roundRatios(scenario, server, peer string) []float64 {
+	byRound := map[int]map[string]float64{}
+	var rounds []int
+	for _, x := range r.Results {
+		if x.Scenario != scenario || x.Err != "" || x.ReqPerSec <= 0 || (x.Server != server && x.Server != peer) {
+			continue
+		}
+		if byRound[x.Round] == nil {
+			byRound[x.Round] = map[string]float64{}
+			rounds = append(rounds, x.Round)
+		}
+		byRound[x.Round][x.Server] = x.ReqPerSec
+	}
+	sort.Ints(rounds)
+	var out []float64
+	for _, n := range rounds {
+		if a, b := byRound[n][server], byRound[n][peer]; a > 0 && b > 0 {
+			out = append(out, a/b)
+		}
+	}
+	return out
+}
+
+func joinRatios(v []float64) string {
+	parts := make([]string, len(v))
+	for i, x := range v {
+		parts[i] = fmt.Sprintf("%.2f", x)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // busyPct is the share of one core that reqPerSec requests of cpuPerReq µs each take.

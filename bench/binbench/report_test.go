@@ -98,3 +98,34 @@ func TestTargetsAndTables(t *testing.T) {
 		}
 	}
 }
+
+// TestRoundRatiosPairEachRound: the round-by-round ratios pair the two servers'
+// runs of the same round, skip rounds where either failed, and appear beside a
+// ratio target without changing its verdict (the ratio of the medians).
+func TestRoundRatiosPairEachRound(t *testing.T) {
+	r := &Report{Results: []Result{
+		{Scenario: "keepalive", Server: Gonicorn, Round: 1, ReqPerSec: 150},
+		{Scenario: "keepalive", Server: NetHTTP, Round: 1, ReqPerSec: 100},
+		{Scenario: "keepalive", Server: Gonicorn, Round: 2, ReqPerSec: 90},
+		{Scenario: "keepalive", Server: NetHTTP, Round: 2, ReqPerSec: 60},
+		{Scenario: "keepalive", Server: Gonicorn, Round: 3, ReqPerSec: 130},
+		{Scenario: "keepalive", Server: NetHTTP, Round: 3, Err: "wrk: boom"},
+		{Scenario: "keepalive", Server: NetHTTP, Round: 4, ReqPerSec: 100},
+		{Scenario: "keepalive", Server: Gonicorn, Round: 4, ReqPerSec: 140},
+	}}
+	got := r.roundRatios("keepalive", Gonicorn, NetHTTP)
+	if want := []float64{1.5, 1.5, 1.4}; len(got) != len(want) || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+		t.Fatalf("round ratios %v, want %v", got, want)
+	}
+	for _, tg := range r.Targets() {
+		if tg.Name != "keep-alive, wrk -c64" {
+			continue
+		}
+		// Medians: gonicorn 135 (of 150, 90, 130, 140), net/http 100: 1.35x, not met.
+		if tg.Met || !strings.Contains(tg.Measured, "1.35x") || !strings.Contains(tg.Measured, "round by round 1.50, 1.50, 1.40 (median 1.50x)") {
+			t.Errorf("target %+v", tg)
+		}
+		return
+	}
+	t.Fatal("no keep-alive target")
+}
