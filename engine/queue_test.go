@@ -204,14 +204,7 @@ func TestH1QueuedRequestPastTheQueueWaitGets503(t *testing.T) {
 	_, holderBR := holdSlot(t, ts, h) // ignores its deadline: the slot stays held
 	start := time.Now()
 	c, br := ts.send("GET /ok?id=late HTTP/1.1\r\nHost: x\r\n\r\nGET /ok?id=behind HTTP/1.1\r\nHost: x\r\n\r\n")
-	resp, body := readResponse(t, br, "GET")
-	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || !resp.Close {
-		t.Fatalf("queued past the wait: %d %v %q", resp.StatusCode, resp.Header, body)
-	}
-	if waited := time.Since(start); waited < cfg.Timeout || waited > 5*time.Second {
-		t.Fatalf("503 after %v, want soon after the %v queue wait", waited, cfg.Timeout)
-	}
-	expectClosed(t, c, br)
+	readQueueRefusal(t, c, br, "GET", start, cfg.Timeout)
 	// The holder itself got its --timeout 503.
 	if resp, _ := readResponse(t, holderBR, "GET"); resp.StatusCode != 503 {
 		t.Fatalf("holder past --timeout: %d", resp.StatusCode)
@@ -275,11 +268,7 @@ func TestH1FullQueueAnswers503AtOnce(t *testing.T) {
 		waitUntil(t, 10*time.Second, func() bool { return ts.srv.pool.Queued() == i+1 }, "a request to queue")
 	}
 	c, br := ts.send("GET /ok?id=over HTTP/1.1\r\nHost: x\r\n\r\n")
-	resp, _ := readResponse(t, br, "GET") // before the slot frees: at once
-	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || !resp.Close {
-		t.Fatalf("request over the queue bound: %d %v", resp.StatusCode, resp.Header)
-	}
-	expectClosed(t, c, br)
+	readQueueRefusal(t, c, br, "GET", time.Time{}, 0) // before the slot frees: at once
 	if s := cfg.Stats.Snapshot(0); s.PoolRejected() != 1 {
 		t.Fatalf("pool rejections %d, want 1", s.PoolRejected())
 	}
@@ -389,4 +378,22 @@ func TestUWSGIQueuedRequestDroppedOnCloseOr503PastTheWait(t *testing.T) {
 	if resp, body := readResponse(t, br, "GET"); resp.StatusCode != 200 || body != "ok id=after" {
 		t.Fatalf("after the queue emptied: %d %q", resp.StatusCode, body)
 	}
+}
+
+// readQueueRefusal reads the 503 a request gets for waiting past the queue wait
+// (wait, counted from start) or, with wait 0, at once for a full queue: with
+// Retry-After and Connection: close, within wait and 5 s of start, and then the
+// connection closes.
+func readQueueRefusal(t *testing.T, c net.Conn, br *bufio.Reader, method string, start time.Time, wait time.Duration) {
+	t.Helper()
+	resp, body := readResponse(t, br, method)
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || !resp.Close {
+		t.Fatalf("queued request refused with %d %v %q, want 503 with Retry-After and Connection: close", resp.StatusCode, resp.Header, body)
+	}
+	if wait > 0 {
+		if waited := time.Since(start); waited < wait || waited > 5*time.Second {
+			t.Fatalf("503 after %v, want soon after the %v queue wait", waited, wait)
+		}
+	}
+	expectClosed(t, c, br)
 }
