@@ -70,7 +70,7 @@ func (ex *exchange) init(r *http.Request, closeAfter, expect100 bool) {
 	c := ex.c
 	// --keep-alive 0 turns keep-alive off: every response closes.
 	ex.closeAfter = closeAfter || c.dialect.oneRequest() || c.srv.cfg.KeepAlive <= 0
-	ex.req, ex.expect100, ex.start = r, expect100, monoNow()
+	ex.req, ex.expect100, ex.start = r, expect100, c.srv.requestStart()
 	ex.w.init(ex)
 }
 

@@ -65,7 +65,7 @@ type h2Info struct {
 }
 
 func newH2Stream(hc *h2Conn, id uint32, r *http.Request) *h2Stream {
-	s := &h2Stream{hc: hc, srv: hc.srv, id: id, req: r, start: monoNow()}
+	s := &h2Stream{hc: hc, srv: hc.srv, id: id, req: r, start: hc.srv.requestStart()}
 	s.declared = -1
 	s.isHead = r.Method == http.MethodHead
 	if r.Body == nil {
