@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/gonicorn/gonicorn/internal/header"
+	"github.com/gonicorn/gonicorn/protocol/http1"
 )
 
 // writerState is what both response writers (response for HTTP/1 and uWSGI,
@@ -146,6 +147,56 @@ func (h *handlerHeader) fix(detach bool) http.Header {
 		h.head = h.head.Clone()
 	}
 	return h.head
+}
+
+// headScan is one pass over the head's map for an HTTP/1 head: its fields in wire
+// order with the trailers left out, the trailer names (as trailerKeys), and the
+// fields the writer consults itself.
+type headScan struct {
+	fields     []http1.OutField
+	trailers   []string
+	connection []string // the Connection field's values
+	date       bool     // the handler set Date
+	ctype      bool     // the handler set Content-Type
+}
+
+// scan reads the head (and the late map's trailer keys) once, collecting the
+// fields into buf, which may be a caller's stack array.
+func (h *handlerHeader) scan(buf []http1.OutField) headScan {
+	s := headScan{fields: buf[:0]}
+	for _, v := range h.head["Trailer"] {
+		for _, k := range header.SplitList(v) {
+			s.trailers = append(s.trailers, http.CanonicalHeaderKey(k))
+		}
+	}
+	declared := len(s.trailers) > 0
+	for k, v := range h.head {
+		switch k {
+		case "Connection":
+			s.connection = v
+		case "Date":
+			s.date = true
+		case "Content-Type":
+			s.ctype = true
+		}
+		if strings.HasPrefix(k, http.TrailerPrefix) {
+			if !isTrailerKey(k, s.trailers) {
+				s.trailers = append(s.trailers, k)
+			}
+			continue
+		}
+		if declared && isTrailerKey(k, s.trailers) {
+			continue
+		}
+		s.fields = append(s.fields, http1.OutField{Name: k, Values: v})
+	}
+	for k := range h.late {
+		if strings.HasPrefix(k, http.TrailerPrefix) && !isTrailerKey(k, s.trailers) {
+			s.trailers = append(s.trailers, k)
+		}
+	}
+	http1.SortFields(s.fields)
+	return s
 }
 
 // trailerKeys returns the names of the trailers: those declared in the head's

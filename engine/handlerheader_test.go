@@ -3,8 +3,10 @@ package engine
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -73,5 +75,79 @@ func checkHeaderResponse(t *testing.T, br *bufio.Reader, path string) {
 	}
 	if want := map[string]string{"/set": "set", "/trailer": "trailer"}[path]; want != "" && body != want || want == "" && body != "plain" {
 		t.Fatalf("%s: body %q", path, body)
+	}
+}
+
+// The head is framed from one pass over the handler's header: the fields the
+// writer would add itself (Date, Connection, Content-Type) are not doubled when
+// the handler set them, trailers stay out of the head, and names or values
+// that could forge a field are left out.
+func TestResponseHeadFromTheHandlersHeader(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/date":
+			w.Header().Set("Date", "Mon, 01 Jan 2024 00:00:00 GMT")
+		case "/close":
+			w.Header().Set("Connection", "close")
+		case "/ctype":
+			w.Header().Set("Content-Type", "application/x-mine")
+			fmt.Fprint(w, "<html>")
+		case "/sniff":
+			fmt.Fprint(w, "<html>")
+		case "/declared":
+			w.Header().Set("Trailer", "X-Sum")
+			w.Header().Set("X-Sum", "early")
+			fmt.Fprint(w, "body")
+			w.Header().Set("X-Sum", "1")
+		case "/forged":
+			w.Header()["Bad Name"] = []string{"x"}
+			w.Header()["X-Split"] = []string{"a\r\nInjected: 1", "ok"}
+		}
+		fmt.Fprint(w, "end")
+	})
+	ts := startServer(t, testConfig(), h)
+	for _, tc := range []struct {
+		path        string
+		keepAlive   bool     // sent without Connection: close
+		want, never []string // lines the raw response has exactly once, and must not have
+	}{
+		{"/date", false, []string{"Date: Mon, 01 Jan 2024 00:00:00 GMT\r\n"}, nil},
+		{"/close", true, []string{"Connection: close\r\n"}, nil},
+		{"/ctype", false, []string{"Content-Type: application/x-mine\r\n"}, []string{"text/html"}},
+		{"/sniff", false, []string{"Content-Type: text/html; charset=utf-8\r\n"}, nil},
+		{"/declared", false, []string{"Transfer-Encoding: chunked\r\n", "Trailer: X-Sum\r\n", "\r\nX-Sum: 1\r\n"}, []string{"early"}},
+		{"/forged", false, []string{"X-Split: ok\r\n"}, []string{"Bad Name", "Injected"}},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			c, err := net.Dial("tcp", ts.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+			req := "GET " + tc.path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+			if tc.keepAlive {
+				req = "GET " + tc.path + " HTTP/1.1\r\nHost: x\r\n\r\n"
+			}
+			fmt.Fprint(c, req)
+			raw, err := io.ReadAll(c) // the server closes after the response
+			if err != nil {
+				t.Fatalf("read: %v (%q)", err, raw)
+			}
+			resp := string(raw)
+			for _, line := range tc.want {
+				if n := strings.Count(resp, line); n != 1 {
+					t.Errorf("%q appears %d times in\n%s", line, n, resp)
+				}
+			}
+			for _, s := range tc.never {
+				if strings.Contains(resp, s) {
+					t.Errorf("%q in\n%s", s, resp)
+				}
+			}
+			if strings.Count(resp, "Date: ") != 1 {
+				t.Errorf("not one Date in\n%s", resp)
+			}
+		})
 	}
 }

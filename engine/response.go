@@ -237,7 +237,9 @@ func (w *response) startStreamLocked() *bytebufferpool.ByteBuffer {
 	w.chunked = w.c.dialect.canChunk(w.req) &&
 		w.declared < 0 && bodyAllowed(w.status) && !w.isHead
 	closeDelimited := !w.chunked && w.declared < 0 && bodyAllowed(w.status) && !w.isHead
-	w.appendHeadLocked(out, -1, closeDelimited, w.buf.B, w.hdr.trailerKeys())
+	var fields [16]http1.OutField
+	hs := w.hdr.scan(fields[:])
+	w.appendHeadLocked(out, -1, closeDelimited, w.buf.B, &hs)
 	if w.buf.Len() > 0 {
 		w.appendFramed(out, w.buf.B)
 		w.buf.Reset()
@@ -425,35 +427,25 @@ func (w *response) EnableFullDuplex() error { return nil }
 
 // appendHeadLocked appends the status line and header fields. contentLength < 0
 // means none is added; sniff is the body's start, for Content-Type detection;
-// trailers are the head's trailerKeys, left out of it.
-func (w *response) appendHeadLocked(out *bytebufferpool.ByteBuffer, contentLength int64, closeDelimited bool, sniff []byte, trailers []string) {
+// hs is the head's scan, whose trailers it leaves out.
+func (w *response) appendHeadLocked(out *bytebufferpool.ByteBuffer, contentLength int64, closeDelimited bool, sniff []byte, hs *headScan) {
 	w.headSent = true
 	h := w.hdr.head
 	minor := 1
 	if w.req.ProtoMajor == 1 && w.req.ProtoMinor == 0 {
 		minor = 0
 	}
-	if w.ex.closeAfter || closeDelimited || w.c.srv.draining.Load() || hasToken(h["Connection"], "close") {
+	if w.ex.closeAfter || closeDelimited || w.c.srv.draining.Load() || hasToken(hs.connection, "close") {
 		w.closeConn = true
 	}
 	out.B = http1.AppendStatusLine(out.B, 1, minor, w.status)
-	if len(trailers) == 0 {
-		out.B = http1.AppendHeaders(out.B, h)
-	} else {
-		head := make(http.Header, len(h))
-		for k, v := range h {
-			if !isTrailerKey(k, trailers) {
-				head[k] = v
-			}
-		}
-		out.B = http1.AppendHeaders(out.B, head)
-	}
-	if _, ok := h["Date"]; !ok {
+	out.B = http1.AppendFields(out.B, hs.fields)
+	if !hs.date {
 		out.B = append(out.B, "Date: "...)
 		out.B = append(out.B, w.c.srv.date.get()...)
 		out.B = append(out.B, crlf...)
 	}
-	if _, ok := h["Content-Type"]; !ok && bodyAllowed(w.status) && len(sniff) > 0 && h.Get("Content-Encoding") == "" {
+	if !hs.ctype && bodyAllowed(w.status) && len(sniff) > 0 && h.Get("Content-Encoding") == "" {
 		ct := http.DetectContentType(sniff)
 		if h == nil && w.c.srv.access != nil {
 			// The access log reads the head's Content-Type; a handler that
@@ -479,7 +471,7 @@ func (w *response) appendHeadLocked(out *bytebufferpool.ByteBuffer, contentLengt
 	}
 	if w.c.dialect.connectionHeader() {
 		switch {
-		case w.closeConn && !hasToken(h["Connection"], "close"):
+		case w.closeConn && !hasToken(hs.connection, "close"):
 			out.B = append(out.B, "Connection: close\r\n"...)
 		case !w.closeConn && minor == 0:
 			out.B = append(out.B, "Connection: keep-alive\r\n"...)
@@ -521,20 +513,21 @@ func (w *response) finish() {
 	whole := !w.headSent // out holds the whole response
 	if !w.headSent {
 		out = getBuf()
-		trailers := w.hdr.trailerKeys()
+		var fields [16]http1.OutField
+		hs := w.hdr.scan(fields[:])
 		canChunk := w.c.dialect.canChunk(w.req)
 		switch {
-		case len(trailers) > 0 && canChunk && bodyAllowed(w.status) && !w.isHead:
+		case len(hs.trailers) > 0 && canChunk && bodyAllowed(w.status) && !w.isHead:
 			w.chunked = true
-			w.appendHeadLocked(out, -1, false, w.buf.B, trailers)
+			w.appendHeadLocked(out, -1, false, w.buf.B, &hs)
 			w.appendFramed(out, w.buf.B)
-			w.appendTrailers(out, trailers)
+			w.appendTrailers(out, hs.trailers)
 		default:
 			cl := int64(-1)
 			if bodyAllowed(w.status) && (!w.isHead || w.written > 0) {
 				cl = w.written
 			}
-			w.appendHeadLocked(out, cl, false, w.buf.B, trailers)
+			w.appendHeadLocked(out, cl, false, w.buf.B, &hs)
 			out.B = append(out.B, w.buf.B...)
 		}
 		w.buf.Reset()

@@ -34,10 +34,10 @@ func AppendStatusLine(dst []byte, major, minor, code int) []byte {
 	return append(dst, '\r', '\n')
 }
 
-// headerEntry is one key of an http.Header with its values, for sorting without a map lookup.
-type headerEntry struct {
-	name   string
-	values []string
+// OutField is one name of a response header with its values, as AppendFields writes them.
+type OutField struct {
+	Name   string
+	Values []string
 }
 
 // AppendHeaders appends "Name: value\r\n" for every value of h, names in sorted order
@@ -45,22 +45,33 @@ type headerEntry struct {
 // not tokens and values containing CR, LF or NUL, so a handler can never inject a field
 // or split the response. Up to 32 distinct names are sorted without allocating.
 func AppendHeaders(dst []byte, h http.Header) []byte {
-	var stack [32]headerEntry
-	entries := stack[:0]
+	var stack [32]OutField
+	fields := stack[:0]
 	for name, values := range h {
-		entries = append(entries, headerEntry{name, values})
+		fields = append(fields, OutField{name, values})
 	}
-	slices.SortFunc(entries, func(a, b headerEntry) int { return strings.Compare(a.name, b.name) })
-	for _, e := range entries {
-		if !isTokenString(e.name) {
+	SortFields(fields)
+	return AppendFields(dst, fields)
+}
+
+// SortFields orders fields by name, the order AppendHeaders writes.
+func SortFields(fields []OutField) {
+	slices.SortFunc(fields, func(a, b OutField) int { return strings.Compare(a.Name, b.Name) })
+}
+
+// AppendFields appends fields in their order as AppendHeaders does, with the same
+// checks: for a caller that collected (and sorted) a header's fields itself.
+func AppendFields(dst []byte, fields []OutField) []byte {
+	for _, f := range fields {
+		if !isTokenString(f.Name) {
 			continue
 		}
-		for _, v := range e.values {
+		for _, v := range f.Values {
 			v = trimOWSString(v)
 			if !isSafeResponseValue(v) {
 				continue
 			}
-			dst = append(dst, e.name...)
+			dst = append(dst, f.Name...)
 			dst = append(dst, ':', ' ')
 			dst = append(dst, v...)
 			dst = append(dst, '\r', '\n')
