@@ -115,32 +115,29 @@ func TestHostIsNotAHeader(t *testing.T) {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, r.Host+"|"+strings.Join(r.Header.Values("Host"), ","))
 	})
+	// rawGet sends one raw request on a new connection and returns the body.
+	rawGet := func(raw []byte) func(t *testing.T, addr string) string {
+		return func(t *testing.T, addr string) string {
+			c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			c.Write(raw)
+			_, body := readResponse(t, bufio.NewReader(c), "GET")
+			return body
+		}
+	}
+	pkt, _ := uwsgi.AppendPacket(nil, "REQUEST_METHOD", "GET", "REQUEST_URI", "/", "PATH_INFO", "/",
+		"SERVER_PROTOCOL", "HTTP/1.1", "HTTP_HOST", "three.example", "SERVER_NAME", "s", "SERVER_PORT", "80")
 	for _, tc := range []struct {
 		proto string
 		get   func(t *testing.T, addr string) string // the response body
 	}{
-		{"http", func(t *testing.T, addr string) string {
-			c, err := net.Dial("tcp", addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			c.SetDeadline(time.Now().Add(10 * time.Second))
-			io.WriteString(c, "GET / HTTP/1.1\r\nHost: one.example\r\n\r\n")
-			_, body := readResponse(t, bufio.NewReader(c), "GET")
-			return body
-		}},
-		{"http", func(t *testing.T, addr string) string { // absolute form: its host wins
-			c, err := net.Dial("tcp", addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			c.SetDeadline(time.Now().Add(10 * time.Second))
-			io.WriteString(c, "GET http://named.example/ HTTP/1.1\r\nHost: other.example\r\n\r\n")
-			_, body := readResponse(t, bufio.NewReader(c), "GET")
-			return body
-		}},
+		{"http", rawGet([]byte("GET / HTTP/1.1\r\nHost: one.example\r\n\r\n"))},
+		// Absolute form: its host wins over the Host field.
+		{"http", rawGet([]byte("GET http://named.example/ HTTP/1.1\r\nHost: other.example\r\n\r\n"))},
 		{"http", func(t *testing.T, addr string) string { // h2c, prior knowledge
 			req, _ := http.NewRequest("GET", "http://"+addr+"/", nil)
 			req.Host = "two.example"
@@ -152,19 +149,7 @@ func TestHostIsNotAHeader(t *testing.T) {
 			b, _ := io.ReadAll(resp.Body)
 			return string(b)
 		}},
-		{"uwsgi", func(t *testing.T, addr string) string {
-			pkt, _ := uwsgi.AppendPacket(nil, "REQUEST_METHOD", "GET", "REQUEST_URI", "/", "PATH_INFO", "/",
-				"SERVER_PROTOCOL", "HTTP/1.1", "HTTP_HOST", "three.example", "SERVER_NAME", "s", "SERVER_PORT", "80")
-			c, err := net.Dial("tcp", addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			c.SetDeadline(time.Now().Add(10 * time.Second))
-			c.Write(pkt)
-			_, body := readResponse(t, bufio.NewReader(c), "GET")
-			return body
-		}},
+		{"uwsgi", rawGet(pkt)},
 	} {
 		lines := &lockedBuffer{ch: make(chan []byte, 64)}
 		al, err := logs.NewAccessLog(lines, "%({host}i)s %({HTTP_HOST}e)s")
