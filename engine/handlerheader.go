@@ -163,12 +163,7 @@ type headScan struct {
 // scan reads the head (and the late map's trailer keys) once, collecting the
 // fields into buf, which may be a caller's stack array.
 func (h *handlerHeader) scan(buf []http1.OutField) headScan {
-	s := headScan{fields: buf[:0]}
-	for _, v := range h.head["Trailer"] {
-		for _, k := range header.SplitList(v) {
-			s.trailers = append(s.trailers, http.CanonicalHeaderKey(k))
-		}
-	}
+	s := headScan{fields: buf[:0], trailers: h.declaredTrailers()}
 	declared := len(s.trailers) > 0
 	for k, v := range h.head {
 		switch k {
@@ -180,9 +175,7 @@ func (h *handlerHeader) scan(buf []http1.OutField) headScan {
 			s.ctype = true
 		}
 		if strings.HasPrefix(k, http.TrailerPrefix) {
-			if !isTrailerKey(k, s.trailers) {
-				s.trailers = append(s.trailers, k)
-			}
+			s.trailers = addPrefixedTrailer(s.trailers, k)
 			continue
 		}
 		if declared && isTrailerKey(k, s.trailers) {
@@ -191,9 +184,7 @@ func (h *handlerHeader) scan(buf []http1.OutField) headScan {
 		s.fields = append(s.fields, http1.OutField{Name: k, Values: v})
 	}
 	for k := range h.late {
-		if strings.HasPrefix(k, http.TrailerPrefix) && !isTrailerKey(k, s.trailers) {
-			s.trailers = append(s.trailers, k)
-		}
+		s.trailers = addPrefixedTrailer(s.trailers, k)
 	}
 	http1.SortFields(s.fields)
 	return s
@@ -202,18 +193,31 @@ func (h *handlerHeader) scan(buf []http1.OutField) headScan {
 // trailerKeys returns the names of the trailers: those declared in the head's
 // Trailer field (canonical) and the keys carrying http.TrailerPrefix.
 func (h *handlerHeader) trailerKeys() []string {
+	keys := h.declaredTrailers()
+	for _, m := range [...]http.Header{h.head, h.late} {
+		for k := range m {
+			keys = addPrefixedTrailer(keys, k)
+		}
+	}
+	return keys
+}
+
+// declaredTrailers returns the names the head's Trailer field declares, canonical.
+func (h *handlerHeader) declaredTrailers() []string {
 	var keys []string
 	for _, v := range h.head["Trailer"] {
 		for _, k := range header.SplitList(v) {
 			keys = append(keys, http.CanonicalHeaderKey(k))
 		}
 	}
-	for _, m := range [...]http.Header{h.head, h.late} {
-		for k := range m {
-			if strings.HasPrefix(k, http.TrailerPrefix) && !isTrailerKey(k, keys) {
-				keys = append(keys, k)
-			}
-		}
+	return keys
+}
+
+// addPrefixedTrailer adds k to keys when it carries http.TrailerPrefix and is
+// not there yet.
+func addPrefixedTrailer(keys []string, k string) []string {
+	if strings.HasPrefix(k, http.TrailerPrefix) && !isTrailerKey(k, keys) {
+		keys = append(keys, k)
 	}
 	return keys
 }

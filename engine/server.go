@@ -444,17 +444,21 @@ func (l gnetLogger) Fatalf(f string, a ...any) { l.log.Error().Msgf("gnet: "+f, 
 // the metrics nor an access log will ask how long it took (recordRequest): a
 // clock read fewer per request.
 func (s *Server) requestStart() int64 {
-	if s.stats == nil && s.access == nil {
+	if !s.recording() {
 		return 0
 	}
 	return monoNow()
 }
 
+// recording reports whether finished requests are counted or logged
+// (recordRequest does something).
+func (s *Server) recording() bool { return s.stats != nil || s.access != nil }
+
 // recordRequest counts a finished request for the metrics and writes its access
 // log line; both writers (HTTP/1-uWSGI and h2) report here. start is monoNow's
 // reading when the request was read: the wall clock is read only for a log line.
 func (s *Server) recordRequest(p stats.Protocol, r *http.Request, start int64, status int, bodyBytes int64, respHeader http.Header) {
-	if s.stats == nil && s.access == nil {
+	if !s.recording() {
 		return
 	}
 	d := time.Duration(monoNow() - start)
