@@ -207,6 +207,7 @@ func fakeWorkerMain() int {
 		return len(busy)
 	}
 	var listeners []net.Listener
+	var serving sync.WaitGroup // one per listener, until its Serve returns
 	for _, f := range w.Listeners {
 		ln, err := net.FileListener(f)
 		if err != nil {
@@ -215,7 +216,11 @@ func fakeWorkerMain() int {
 		}
 		f.Close()
 		listeners = append(listeners, ln)
-		go srv.Serve(ln)
+		serving.Add(1)
+		go func() {
+			defer serving.Done()
+			srv.Serve(ln)
+		}()
 	}
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, append(WorkerSignals, WorkerIgnoredSignals...)...)
@@ -229,12 +234,21 @@ func fakeWorkerMain() int {
 	}()
 	// net/http's Shutdown drops a request read after it began (conn.serve returns
 	// when shuttingDown), so drain by hand: stop accepting, answer what arrives with
-	// Connection: close, close idle connections, and wait for the rest.
+	// Connection: close, close idle connections, and wait for the rest. Serve marks
+	// a connection it accepted as StateNew only after accept(2) returned, so the
+	// busy count means something only once every Serve has returned: a connection
+	// accepted just before its listener closed would otherwise be dropped unanswered.
 	graceful := func() int {
 		for _, ln := range listeners {
 			ln.Close()
 		}
 		deadline := time.Now().Add(cfg.GracefulTimeout)
+		served := make(chan struct{})
+		go func() { serving.Wait(); close(served) }()
+		select {
+		case <-served:
+		case <-time.After(time.Until(deadline)):
+		}
 		srv.SetKeepAlivesEnabled(false) // closes idle connections
 		for nbusy() > 0 && time.Now().Before(deadline) {
 			time.Sleep(10 * time.Millisecond)
