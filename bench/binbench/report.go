@@ -166,6 +166,7 @@ func (r *Report) Targets() []Target {
 			if g.CPUPerReq*2 <= p.CPUPerReq {
 				t.Measured += " (moonshot met)"
 			}
+			t.Measured += r.roundByRound(sc, UWSGI, cpuPerReq, "CPU/req") + r.roundByRound(sc, UWSGI, reqPerSec, "req/s")
 		}
 		out = append(out, t)
 	}
@@ -189,15 +190,13 @@ func (r *Report) Targets() []Target {
 			t.Known = true
 			if byCPU {
 				t.Met = g.CPUPerReq <= p.CPUPerReq
-				t.Measured = fmt.Sprintf("%.1f vs %.1f µs/req", g.CPUPerReq, p.CPUPerReq)
+				t.Measured = fmt.Sprintf("%.1f vs %.1f µs/req", g.CPUPerReq, p.CPUPerReq) + r.roundByRound(sc, peer, cpuPerReq, "CPU/req")
 			} else {
 				x := g.ReqPerSec / p.ReqPerSec
 				t.Met = x >= want
 				t.Measured = fmt.Sprintf("%.2fx (%s vs %s req/s; %.1f vs %.1f µs/req)", x,
 					report.Thousands(g.ReqPerSec), report.Thousands(p.ReqPerSec), g.CPUPerReq, p.CPUPerReq)
-				if pr := r.roundRatios(sc, Gonicorn, peer); len(pr) > 1 {
-					t.Measured += fmt.Sprintf("; round by round %s (median %.2fx)", joinRatios(pr), median(slices.Clone(pr)))
-				}
+				t.Measured += r.roundByRound(sc, peer, reqPerSec, "")
 			}
 		}
 		out = append(out, t)
@@ -243,23 +242,40 @@ func (r *Report) Targets() []Target {
 	return out
 }
 
-// roundRatios is server's req/s over peer's in each round both passed, in round
-// order. The two runs of a round are adjacent in time, so they share the
-// machine's speed of the moment, which a ratio of medians over all rounds does
-// not: the report shows these beside the verdict, which stays the ratio of the
-// medians.
-func (r *Report) roundRatios(scenario, server, peer string) []float64 {
+// reqPerSec and cpuPerReq are the figures a round-by-round ratio compares.
+func reqPerSec(x Result) float64 { return x.ReqPerSec }
+func cpuPerReq(x Result) float64 { return x.CPUPerReq }
+
+// roundByRound is "; round by round [what ]r1, r2, ... (median m)": gonicorn's
+// figure over peer's in each round, or "" with fewer than two rounds.
+func (r *Report) roundByRound(scenario, peer string, figure func(Result) float64, what string) string {
+	pr := r.roundRatios(scenario, Gonicorn, peer, figure)
+	if len(pr) < 2 {
+		return ""
+	}
+	if what != "" {
+		what += " "
+	}
+	return fmt.Sprintf("; round by round %s%s (median %.2fx)", what, joinRatios(pr), median(slices.Clone(pr)))
+}
+
+// roundRatios is server's figure (req/s, CPU per request) over peer's in each
+// round both passed, in round order. The two runs of a round are adjacent in
+// time, so they share the machine's speed of the moment, which a ratio of
+// medians over all rounds does not: the report shows these beside the verdict,
+// which stays the ratio of the medians.
+func (r *Report) roundRatios(scenario, server, peer string, figure func(Result) float64) []float64 {
 	byRound := map[int]map[string]float64{}
 	var rounds []int
 	for _, x := range r.Results {
-		if x.Scenario != scenario || x.Err != "" || x.ReqPerSec <= 0 || (x.Server != server && x.Server != peer) {
+		if x.Scenario != scenario || x.Err != "" || figure(x) <= 0 || (x.Server != server && x.Server != peer) {
 			continue
 		}
 		if byRound[x.Round] == nil {
 			byRound[x.Round] = map[string]float64{}
 			rounds = append(rounds, x.Round)
 		}
-		byRound[x.Round][x.Server] = x.ReqPerSec
+		byRound[x.Round][x.Server] = figure(x)
 	}
 	sort.Ints(rounds)
 	var out []float64
