@@ -527,6 +527,14 @@ func (h *loopHandler) OnTraffic(gc gnet.Conn) gnet.Action {
 	// next request while the loop goes on, and the response needs no wake.
 	c.loopWaits.Store(true)
 	runtime.Gosched()
+	if ex := c.cur; ex != nil && ex.state.Load() == exActive && !ex.begun() {
+		// The loop came back first: now and then the scheduler takes its
+		// global queue, where Gosched put the loop, before the handler readied
+		// on this P (fairness, one turn in 61). Yield once more, or the
+		// response would cost a wake. A handler that has begun and waits on
+		// something else is left to wake the loop when it is done.
+		runtime.Gosched()
+	}
 	c.loopWaits.Store(false)
 	if c.state == stClosed {
 		return gnet.None

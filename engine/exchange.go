@@ -127,6 +127,13 @@ func (ex *exchange) setHandle(h *pool.Handle) {
 	ex.hmu.Unlock()
 }
 
+// begun reports whether a pool goroutine has started running the exchange.
+func (ex *exchange) begun() bool {
+	ex.hmu.Lock()
+	defer ex.hmu.Unlock()
+	return ex.handle != nil
+}
+
 // Next returns the request pipelined behind this one (pool.Chain).
 func (ex *exchange) Next() pool.Job {
 	if ex.next == nil {
